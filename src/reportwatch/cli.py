@@ -1,0 +1,319 @@
+"""The `reportwatch` command: ingest, history, show, diff, reparse, sources.
+
+`ingest` runs the pipeline; the other commands read the store directly. Exit status: 0 all went
+well, 1 some input failed (the others were still ingested), 2 a usage, config or store error.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from reportwatch import pipeline, render
+from reportwatch.diff import diff_reports
+from reportwatch.errors import ReportwatchError
+from reportwatch.pipeline import Outcome, RunResult
+from reportwatch.sources import DEFAULT_FILE, SourcesFile, items_from_args, items_from_config
+from reportwatch.sources import load_sources as read_sources_file
+from reportwatch.store import Store
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def store_option(func: F) -> F:
+    """Add the --store option (env REPORTWATCH_STORE, default ./snapshots)."""
+    return click.option(
+        "--store",
+        "store_path",
+        envvar="REPORTWATCH_STORE",
+        default="snapshots",
+        show_default=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Snapshot store folder.",
+    )(func)
+
+
+def json_option(func: F) -> F:
+    """Add the --json flag."""
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(func)
+
+
+def reports_errors(func: F) -> F:
+    """Turn the project's errors into one line on stderr and exit status 2."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ReportwatchError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group()
+@click.version_option(package_name="reportwatch")
+def main() -> None:
+    """Watch published inspection reports (CQC, Ofsted) and tell people what changed."""
+
+
+def config_path(option: Path | None) -> Path | None:
+    """Return the sources file to use: the one named, else ./reportwatch.toml if it exists."""
+    if option is not None:
+        return option
+    default = Path(DEFAULT_FILE)
+    return default if default.exists() else None
+
+
+def load_config(path: Path | None) -> SourcesFile | None:
+    """Return the sources file's content, or None when there is none."""
+    return read_sources_file(path) if path is not None else None
+
+
+@main.command()
+@click.argument("inputs", nargs=-1)
+@click.option(
+    "--config",
+    "config_file",
+    envvar="REPORTWATCH_CONFIG",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=f"Sources file (default: ./{DEFAULT_FILE} if present).",
+)
+@store_option
+@json_option
+@reports_errors
+def ingest(
+    inputs: tuple[str, ...], config_file: Path | None, store_path: Path, as_json: bool
+) -> None:
+    """Ingest INPUTS (files, folders, globs, URLs; none: every source in the sources file),
+    store a version of each document that changed, and print what changed."""
+    path = config_path(config_file)
+    config = load_config(path)
+    base = path.parent if path else Path.cwd()
+    if inputs:
+        items = items_from_args(list(inputs), config, Path())
+    elif config is not None:
+        items = items_from_config(config, base)
+    else:
+        raise click.UsageError(f"nothing to ingest: name files or folders, or write {DEFAULT_FILE}")
+    result = pipeline.ingest(items, Store(store_path))
+    click.echo(render.to_json(ingest_json(result)) if as_json else ingest_text(result))
+    for outcome in result.failed():
+        click.echo(f"error: {outcome.location}: {outcome.error}", err=True)
+    sys.exit(1 if result.failed() else 0)
+
+
+def ingest_json(result: RunResult) -> dict[str, Any]:
+    """Return an ingest run as the JSON scripts read: each input, its report and its changes."""
+    documents = [
+        {
+            "location": o.location,
+            "status": o.status,
+            "document": o.document,
+            "version": o.version,
+            "error": o.error,
+            "report": o.report,
+            "changes": o.changes,
+        }
+        for o in result.outcomes
+    ]
+    return {"documents": documents, "summary": tally(result)}
+
+
+def tally(result: RunResult) -> dict[str, int]:
+    """Return how many inputs were new, changed, unchanged and failed."""
+    counts = dict.fromkeys(("new", "changed", "unchanged", "failed"), 0)
+    for outcome in result.outcomes:
+        counts[outcome.status] += 1
+    return counts
+
+
+def outcome_rows(outcome: Outcome) -> list[list[str]]:
+    """Return the table rows of one ingested document: one per statement or judgement."""
+    report = outcome.report
+    if report is None:
+        return []
+    status = f"{outcome.status} (v{outcome.version})"
+    rows = []
+    for index, (subject, verdict) in enumerate(render.report_rows(report)):
+        first = index == 0
+        rows.append(
+            [
+                (report.authority or "(not named)") if first else "",
+                report.regulator if first else "",
+                subject,
+                verdict,
+                status if first else "",
+            ]
+        )
+    return rows
+
+
+def ingest_text(result: RunResult) -> str:
+    """Return an ingest run for the terminal: the table, each change summary, the tally."""
+    rows = [row for outcome in result.outcomes for row in outcome_rows(outcome)]
+    header = ["AUTHORITY", "REGULATOR", "STATEMENT / JUDGEMENT", "SCORE / GRADE", "STATUS"]
+    parts = [render.table(header, rows)] if rows else []
+    for outcome in result.outcomes:
+        if outcome.status == "changed":
+            title = render.document_title(outcome.report, outcome.document or outcome.location)
+            parts.append(render.text_summary(title, outcome.changes, f" (v{outcome.version})"))
+    notes = [
+        f"note: {o.location}: {note}"
+        for o in result.outcomes
+        if o.report is not None
+        for note in o.report.notes
+    ]
+    if notes:
+        parts.append("\n".join(notes))
+    counts = tally(result)
+    line = ", ".join(f"{n} {status}" for status, n in counts.items())
+    parts.append(line if result.changed() else f"{line}\nno changes")
+    return "\n\n".join(parts)
+
+
+@main.command()
+@click.argument("document", required=False)
+@store_option
+@json_option
+@reports_errors
+def history(document: str | None, store_path: Path, as_json: bool) -> None:
+    """List stored documents, or the versions of one DOCUMENT (a key or part of one)."""
+    store = Store(store_path)
+    store.check_format()
+    if document is None:
+        click.echo(documents_listing(store, as_json))
+    else:
+        click.echo(versions_listing(store, store.resolve(document), as_json))
+
+
+def documents_listing(store: Store, as_json: bool) -> str:
+    """Return every stored document with its version count, latest time and verdict."""
+    rows = []
+    for key in store.documents():
+        latest = store.latest(key)
+        assert latest is not None
+        verdicts = render.report_rows(latest.report)
+        verdict = verdicts[0][1] if verdicts else ""
+        rows.append([key, str(latest.meta.version), latest.meta.ingested_at, verdict])
+    if as_json:
+        fields = ("document", "versions", "latest", "verdict")
+        return render.to_json([dict(zip(fields, row, strict=True)) for row in rows])
+    if not rows:
+        return "no documents stored"
+    return render.table(["DOCUMENT", "VERSIONS", "LATEST", "SCORE / GRADE"], rows)
+
+
+def versions_listing(store: Store, key: str, as_json: bool) -> str:
+    """Return the versions of one document, each with its most important change."""
+    versions = [store.load(key, n) for n in store.versions(key)]
+    if as_json:
+        return render.to_json(
+            [{"version": v.meta.version, "meta": v.meta, "changes": v.changes} for v in versions]
+        )
+    lines = [key]
+    for v in versions:
+        first = render.headline(v.changes[0]) if v.changes else "no changes"
+        more = f" (+{len(v.changes) - 1} more)" if len(v.changes) > 1 else ""
+        lines.append(f"  v{v.meta.version}  {v.meta.ingested_at}  {v.meta.source}  {first}{more}")
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("document")
+@click.option("--version", "number", type=int, help="Version number (default: the latest).")
+@store_option
+@json_option
+@reports_errors
+def show(document: str, number: int | None, store_path: Path, as_json: bool) -> None:
+    """Print one version of a DOCUMENT (default: the latest)."""
+    store = Store(store_path)
+    key = store.resolve(document)
+    version = store.load(key, number or store.versions(key)[-1])
+    if as_json:
+        click.echo(render.to_json({"meta": version.meta, "report": version.report}))
+    else:
+        click.echo(
+            f"{key} v{version.meta.version} ({version.meta.ingested_at}, "
+            f"{version.meta.source})\n\n{render.report_text(version.report)}"
+        )
+
+
+@main.command()
+@click.argument("document")
+@click.argument("old", type=int, required=False)
+@click.argument("new", type=int, required=False)
+@store_option
+@json_option
+@reports_errors
+def diff(document: str, old: int | None, new: int | None, store_path: Path, as_json: bool) -> None:
+    """Print the changes between two versions of a DOCUMENT (default: the last two)."""
+    store = Store(store_path)
+    key = store.resolve(document)
+    numbers = store.versions(key)
+    new = new or numbers[-1]
+    old = old or (numbers[numbers.index(new) - 1] if numbers.index(new) > 0 else new)
+    before, after = store.load(key, old), store.load(key, new)
+    changes = diff_reports(before.report, after.report, key)
+    if as_json:
+        click.echo(render.to_json({"document": key, "from": old, "to": new, "changes": changes}))
+    elif not changes:
+        click.echo(f"{key}: v{old} → v{new}: no changes")
+    else:
+        title = render.document_title(after.report, key)
+        click.echo(render.text_summary(title, changes, f" (v{old} → v{new})"))
+
+
+@main.command()
+@store_option
+@json_option
+@reports_errors
+def reparse(store_path: Path, as_json: bool) -> None:
+    """Re-derive every stored version from its raw bytes with the current parser. What changes
+    is the parser's doing, so nothing is notified."""
+    results = pipeline.reparse(Store(store_path))
+    if as_json:
+        click.echo(render.to_json([r.__dict__ for r in results]))
+        return
+    for r in results:
+        done = ", ".join(f"v{n}" for n in r.rewritten) or "nothing"
+        click.echo(f"{r.document}: {r.versions} versions, re-derived {done}")
+        for error in r.errors:
+            click.echo(f"  error: {error}", err=True)
+    rewritten = sum(len(r.rewritten) for r in results)
+    click.echo(f"reparsed {len(results)} documents; {rewritten} versions re-derived; no alerts")
+
+
+@main.command()
+@click.option(
+    "--config",
+    "config_file",
+    envvar="REPORTWATCH_CONFIG",
+    type=click.Path(dir_okay=False, path_type=Path),
+)
+@json_option
+@reports_errors
+def sources(config_file: Path | None, as_json: bool) -> None:
+    """List and check the sources file: each source and the inputs it names now."""
+    path = config_path(config_file)
+    if path is None:
+        raise click.UsageError(f"no sources file: write {DEFAULT_FILE} or pass --config")
+    config = read_sources_file(path)
+    rows = []
+    for source in config.source:
+        count = len(items_from_config(SourcesFile(source=[source]), path.parent))
+        location = source.url or source.path or ""
+        tags = ",".join(source.tags)
+        rows.append([location, source.authority or "", source.regulator or "", tags, str(count)])
+    if as_json:
+        fields = ("source", "authority", "regulator", "tags", "inputs")
+        click.echo(render.to_json([dict(zip(fields, row, strict=True)) for row in rows]))
+        return
+    click.echo(render.table(["SOURCE", "AUTHORITY", "REGULATOR", "TAGS", "INPUTS"], rows))
+    click.echo(f"{path}: {len(rows)} sources, ok")

@@ -1,0 +1,220 @@
+"""Extract stage: raw bytes -> text blocks (headings, paragraphs, bullet items) with chrome dropped.
+
+Plain text and Markdown are handled here. Hard-wrapped lines are joined back into paragraphs so
+that a reflowed copy of a report extracts to the same blocks.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from charset_normalizer import from_bytes
+
+from reportwatch.errors import InputError
+from reportwatch.vocab import is_chrome
+
+BlockKind = Literal["heading", "paragraph", "bullet"]
+
+
+@dataclass(frozen=True)
+class Block:
+    """One unit of document text. `level` is the Markdown heading level (0: inferred heading)."""
+
+    kind: BlockKind
+    text: str
+    level: int = 0
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What the extract stage gives the normalizer: blocks plus page metadata."""
+
+    blocks: tuple[Block, ...]
+    media_type: str
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+TERMINAL = (".", "!", "?", ":", ";", '"', "”", "’", "'", ")", "…")
+_BULLET = re.compile(r"^\s*([-*•◼▪●■◦])\s+(.*)$")
+_NUMBERED = re.compile(r"^\s*\d{1,3}[.)]\s+(.*)$")
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_RULE = re.compile(r"^\s*([-*_=])(\s*\1){2,}\s*$")
+_WORD = re.compile(r"\S+")
+
+
+def decode_text(raw: bytes) -> str:
+    """Return raw bytes decoded as text: a BOM or strict UTF-8 first, then the charset detected.
+
+    Raises InputError for an empty or binary input."""
+    if not raw.strip():
+        raise InputError("empty file")
+    for bom, codec in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16")):
+        if raw.startswith(bom) or (codec == "utf-16" and raw.startswith(codecs.BOM_UTF16_BE)):
+            return raw.decode(codec, errors="replace")
+    if looks_binary(raw):
+        raise InputError("binary file, not text")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        best = from_bytes(raw).best()
+        if best is None:
+            raise InputError("text in no encoding that could be detected") from None
+        return str(best)
+
+
+def looks_binary(raw: bytes) -> bool:
+    """Return True when the bytes hold NULs or many control characters: not text."""
+    sample = raw[:8192]
+    if b"\x00" in sample:
+        return True
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
+    return controls > len(sample) // 20
+
+
+def wrap_width(lines: list[str]) -> int | None:
+    """Return the width a text was hard-wrapped at, or None when lines are whole paragraphs."""
+    lengths = [len(line) for line in lines if line.strip()]
+    if len(lengths) < 8:
+        return None
+    longest = max(lengths)
+    if longest > 120:
+        return None
+    near = sum(1 for n in lengths if n >= longest - 20)
+    return longest if near >= len(lengths) // 3 else None
+
+
+def is_continuation(previous: str, line: str, width: int | None) -> bool:
+    """Return True when `line` continues the paragraph that `previous` ends (a wrapped line)."""
+    prev = previous.rstrip()
+    if not prev or prev.endswith(TERMINAL):
+        return False
+    first = line.lstrip()[:1]
+    if first.islower() or first in ",;)":
+        return True
+    return width is not None and len(prev) >= width - 20
+
+
+def strip_footer(lines: list[str]) -> list[str]:
+    """Return lines without the site footer: from the first chrome line near the end, back over the
+    short unpunctuated lines (taglines, repeated names) that lead into it."""
+    tail_start = max(0, len(lines) - 15)
+    first = next((i for i in range(tail_start, len(lines)) if is_chrome_line(lines[i])), None)
+    if first is None:
+        return lines
+    start = first
+    for i in range(first - 1, tail_start - 1, -1):
+        text = lines[i].strip()
+        if not text:
+            continue
+        if text.endswith(TERMINAL) or len(text) > 120:
+            break
+        start = i
+    return lines[:start]
+
+
+def is_chrome_line(line: str) -> bool:
+    """Return True for a short line of chrome; a long line of prose is never chrome."""
+    text = line.strip()
+    return bool(text) and len(_WORD.findall(text)) <= 20 and is_chrome(text)
+
+
+def text_blocks(text: str) -> list[Block]:
+    """Return the blocks of a plain-text or Markdown document."""
+    lines = strip_footer(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    width = wrap_width(lines)
+    blocks: list[Block] = []
+    open_block: list[str] = []
+    open_kind: BlockKind = "paragraph"
+
+    def close() -> None:
+        nonlocal open_block
+        if open_block:
+            blocks.append(make_block(open_kind, " ".join(open_block)))
+        open_block = []
+
+    for raw_line in lines:
+        line = raw_line.rstrip()
+        if not line.strip() or _RULE.match(line) or is_chrome_line(line):
+            close()
+            continue
+        if heading := _MD_HEADING.match(line):
+            close()
+            blocks.append(Block("heading", heading.group(2).strip(), len(heading.group(1))))
+            continue
+        if open_block and is_continuation(open_block[-1], line, width):
+            open_block.append(line.strip())
+            continue
+        close()
+        open_kind, first = block_start(line)
+        open_block = [first]
+    close()
+    return blocks
+
+
+def block_start(line: str) -> tuple[BlockKind, str]:
+    """Return the kind of block a line opens and its text without the bullet or paragraph number
+    (numbers are dropped so that inserting a paragraph does not renumber every later one)."""
+    if bullet := _BULLET.match(line):
+        return "bullet", bullet.group(2)
+    if numbered := _NUMBERED.match(line):
+        return "paragraph", numbered.group(1)
+    return "paragraph", line.strip()
+
+
+def make_block(kind: BlockKind, text: str) -> Block:
+    """Return a block for joined text; a short unpunctuated line standing alone is a heading."""
+    text = re.sub(r"\s+", " ", text).strip()
+    if kind == "paragraph" and looks_like_heading(text):
+        return Block("heading", text, 0)
+    return Block(kind, text)
+
+
+def looks_like_heading(text: str) -> bool:
+    """Return True for a line that reads as a heading: short, capitalised, unpunctuated."""
+    words = _WORD.findall(text)
+    return (
+        0 < len(words) <= 12
+        and len(text) <= 90
+        and text[:1].isupper()
+        and not text.endswith(TERMINAL)
+    )
+
+
+def extract_text(raw: bytes, media_type: str = "text/plain") -> Extracted:
+    """Return the blocks of a text or Markdown input. Raises InputError for unreadable input."""
+    text = decode_text(raw)
+    blocks = text_blocks(text)
+    if not blocks:
+        raise InputError("no text after removing page chrome")
+    return Extracted(tuple(blocks), media_type)
+
+
+def sniff_media_type(raw: bytes, location: str) -> str:
+    """Return the media type of an input from its first bytes, then its name."""
+    head = raw[:1024].lstrip().lower()
+    if head.startswith(b"%pdf"):
+        return "application/pdf"
+    if head.startswith((b"<!doctype html", b"<html")) or b"<body" in head:
+        return "text/html"
+    if location.lower().endswith((".md", ".markdown")):
+        return "text/markdown"
+    return "text/plain"
+
+
+def extract(raw: bytes, location: str, media_type: str | None = None) -> Extracted:
+    """Return the blocks of any supported input, dispatching on its media type.
+
+    Raises InputError naming the reason when the input cannot be read."""
+    kind = media_type or sniff_media_type(raw, location)
+    if kind == "application/pdf":
+        from reportwatch.extract_pdf import extract_pdf
+
+        return extract_pdf(raw)
+    if kind == "text/html":
+        from reportwatch.extract_html import extract_html
+
+        return extract_html(raw)
+    return extract_text(raw, kind)

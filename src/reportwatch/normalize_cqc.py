@@ -1,0 +1,210 @@
+"""Parsers for CQC local authority assessment pages: quality statement pages, the summary page."""
+
+from __future__ import annotations
+
+import re
+
+from reportwatch.errors import IncompleteReport
+from reportwatch.extract import Block, Extracted
+from reportwatch.model import Publication, Report, Score, SourceInfo
+from reportwatch.normalize import SectionBuilder
+from reportwatch.vocab import (
+    CQC_HEADINGS,
+    SCORE_LABELS,
+    canonical_authority,
+    canonical_statement,
+    canonical_theme,
+    fold,
+    percent_for_scores,
+    rating_for_percent,
+    theme_of,
+)
+
+FRAMEWORK = "CQC local authority assessment"
+_AUTHORITY = re.compile(r"^(?P<name>.+?):\s*local authority assessment\b", re.IGNORECASE)
+_SCORE = re.compile(r"^score\s*:\s*(?P<value>[1-4])\s*$", re.IGNORECASE)
+_SCORE_LABEL = re.compile(r"^(?P<value>[1-4])\s*-\s*(?P<label>evidence shows .+?)\.?$", re.I)
+_PUBLISHED = re.compile(r"published:?\s*(?P<date>\d{1,2} \w+ \d{4})", re.IGNORECASE)
+_UPDATED = re.compile(r"last updated:?\s*(?P<date>\d{1,2} \w+ \d{4})", re.IGNORECASE)
+_RATINGS = ("outstanding", "good", "requires improvement", "inadequate")
+_PERCENT = (
+    re.compile(r"scored (?P<n>\d{1,3}) out of 100", re.IGNORECASE),
+    re.compile(r"^score\s*:\s*(?P<n>\d{2,3})%?\s*$", re.IGNORECASE),
+    re.compile(r"overall rating for .+?:\s*(?P<n>\d{1,3})\s*%", re.IGNORECASE),
+)
+SUMMARY_HEADINGS = ("quality statement scores", "local authority rating and score")
+KEY_FINDINGS = "Key findings"
+
+
+def heading_of(block: Block) -> str | None:
+    """Return the canonical CQC page heading a block is, or None."""
+    return CQC_HEADINGS.get(fold(block.text))
+
+
+def authority_in(blocks: list[Block]) -> str | None:
+    """Return the authority named by the '<Authority>: local authority assessment' title."""
+    for block in blocks[:8]:
+        if match := _AUTHORITY.match(block.text):
+            return canonical_authority(match.group("name"))
+    return None
+
+
+def is_statement_page(blocks: list[Block]) -> bool:
+    """Return True for a CQC quality statement page: a 1-4 score near a statement name."""
+    head = blocks[:12]
+    has_score = any(_SCORE.match(b.text) or _SCORE_LABEL.match(b.text) for b in head)
+    named = any(canonical_statement(b.text) for b in head if b.kind == "heading")
+    return has_score and (named or authority_in(blocks) is not None)
+
+
+def is_summary_page(blocks: list[Block]) -> bool:
+    """Return True for a CQC assessment summary page (it lists the quality statement scores)."""
+    return any(fold(b.text) == SUMMARY_HEADINGS[0] for b in blocks)
+
+
+def statement_score(blocks: list[Block]) -> tuple[Score, list[str]]:
+    """Return the score a statement page states and notes on any mismatch in its wording.
+
+    Raises IncompleteReport when the page states no score."""
+    value = next((int(m["value"]) for b in blocks if (m := _SCORE.match(b.text))), None)
+    labelled = next((m for b in blocks if (m := _SCORE_LABEL.match(b.text))), None)
+    if value is None and labelled is None:
+        raise IncompleteReport("CQC quality statement page with no score")
+    value = value if value is not None else int(labelled["value"]) if labelled else 0
+    label = labelled["label"] if labelled else SCORE_LABELS[value]
+    notes = []
+    if labelled and int(labelled["value"]) != value:
+        notes.append(f"score {value} printed with the wording of score {labelled['value']}")
+    if fold(label) != fold(SCORE_LABELS[value]):
+        notes.append(f"score {value} worded '{label}', expected '{SCORE_LABELS[value]}'")
+    return Score(value=value, label=label[:1].upper() + label[1:]), notes
+
+
+def parse_statement_page(blocks: list[Block], extracted: Extracted, source: SourceInfo) -> Report:
+    """Return the report of a CQC quality statement page (plain page text or Markdown export)."""
+    score, notes = statement_score(blocks)
+    statement = theme = commitment = None
+    expectations: list[str] = []
+    part = "preamble"
+    sections = SectionBuilder()
+    for block in blocks:
+        heading = heading_of(block)
+        if heading:
+            part = KEY_FINDINGS if heading.startswith("Key findings") else heading
+            if part == KEY_FINDINGS:
+                sections.start(KEY_FINDINGS)
+        elif part == "preamble":
+            statement = statement or canonical_statement(block.text)
+            theme = theme or canonical_theme(block.text)
+            if block.kind != "heading" and block.text.startswith("I "):
+                expectations.append(block.text)  # "I" statements printed with no heading
+        elif part == "What people expect":
+            expectations.append(block.text)
+        elif part == "The local authority commitment":
+            commitment = f"{commitment} {block.text}" if commitment else block.text
+        elif block.kind == "heading":
+            sections.start(block.text)
+        else:
+            sections.add(block)
+    if statement is None:
+        raise IncompleteReport("CQC page with a score but no quality statement name")
+    authority = authority_in(blocks)
+    if authority is None:
+        notes.append("the document does not name its authority: set `authority` for this source")
+    return Report(
+        regulator="CQC",
+        framework=FRAMEWORK,
+        kind="statement",
+        authority=authority,
+        authority_from="document" if authority else None,
+        statement=statement,
+        theme=theme_of(statement) or theme,
+        score=score,
+        commitment=commitment,
+        expectations=tuple(expectations),
+        sections=sections.build(),
+        publication=publication(blocks, extracted),
+        source=source,
+        notes=tuple(notes),
+    )
+
+
+def publication(blocks: list[Block], extracted: Extracted) -> Publication:
+    """Return the publication dates and title a page carries (as metadata, never findings)."""
+    text = " ".join(b.text for b in blocks[:10])
+    published = _PUBLISHED.search(text)
+    updated = _UPDATED.search(text)
+    return Publication(
+        title=extracted.metadata.get("title"),
+        published=extracted.metadata.get("published") or (published and published["date"]),
+        last_updated=extracted.metadata.get("last_updated") or (updated and updated["date"]),
+    )
+
+
+def summary_scores(blocks: list[Block]) -> dict[str, int]:
+    """Return the nine statement scores listed on a summary page (statement name, then Score)."""
+    scores: dict[str, int] = {}
+    pending: str | None = None
+    for block in blocks:
+        if match := _SCORE.match(block.text):
+            if pending:
+                scores[pending] = int(match["value"])
+            pending = None
+        else:
+            pending = canonical_statement(block.text) if len(block.text) < 90 else None
+    return scores
+
+
+def summary_rating(blocks: list[Block]) -> tuple[str | None, int | None]:
+    """Return the overall rating word and percentage a summary page states, in any wording."""
+    rating = next((b.text.title() for b in blocks if fold(b.text) in _RATINGS), None)
+    if rating == "Requires Improvement":
+        rating = "Requires improvement"
+    percent = next((int(m["n"]) for b in blocks for p in _PERCENT if (m := p.search(b.text))), None)
+    return rating, percent
+
+
+def parse_summary_page(blocks: list[Block], extracted: Extracted, source: SourceInfo) -> Report:
+    """Return the report of a CQC assessment summary page, checking the rating against its bands.
+
+    Raises IncompleteReport when the page states neither a rating nor statement scores."""
+    scores = summary_scores(blocks)
+    rating, percent = summary_rating(blocks)
+    if not scores and rating is None:
+        raise IncompleteReport("CQC summary page with no rating and no statement scores")
+    notes = rating_notes(rating, percent, scores)
+    sections = SectionBuilder()
+    for block in blocks:
+        if block.kind == "heading" and fold(block.text) not in SUMMARY_HEADINGS:
+            if not canonical_statement(block.text) and not _SCORE.match(block.text):
+                sections.start(block.text)
+        elif block.kind != "heading" and sections.title and not _PERCENT[0].search(block.text):
+            sections.add(block)
+    authority = authority_in(blocks)
+    return Report(
+        regulator="CQC",
+        framework=FRAMEWORK,
+        kind="summary",
+        authority=authority,
+        authority_from="document" if authority else None,
+        statement_scores=scores,
+        overall_rating=rating,
+        overall_percent=percent,
+        sections=sections.build(),
+        publication=publication(blocks, extracted),
+        source=source,
+        notes=tuple(notes),
+    )
+
+
+def rating_notes(rating: str | None, percent: int | None, scores: dict[str, int]) -> list[str]:
+    """Return notes where the stated rating, percentage and scores disagree with the band rule."""
+    notes = []
+    if len(scores) == 9:
+        derived = percent_for_scores(list(scores.values()))
+        if percent is not None and percent != derived:
+            notes.append(f"stated {percent}% but the nine scores give {derived}%")
+        percent = percent if percent is not None else derived
+    if percent is not None and rating and rating_for_percent(percent) != rating:
+        notes.append(f"rating {rating} does not match {percent}% ({rating_for_percent(percent)})")
+    return notes

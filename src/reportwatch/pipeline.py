@@ -1,0 +1,185 @@
+"""The pipeline: sources -> fetch -> extract -> normalize -> store -> diff, as plain Python.
+
+Each stage is a function of its own so that `flows/` can run them as Prefect tasks; `ingest` runs
+them in order in-process. One bad input never stops the others: its error is recorded on its
+outcome and nothing stored is touched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from reportwatch.diff import diff_reports, new_report
+from reportwatch.errors import ReportwatchError, StoreError
+from reportwatch.extract import extract
+from reportwatch.fetch import Fetched, fetch
+from reportwatch.model import Change, ChangeKind, Report, SourceInfo, VersionMeta
+from reportwatch.normalize import PARSER_VERSION, Defaults, normalize
+from reportwatch.sources import Item
+from reportwatch.store import Store, report_hash, sha256
+from reportwatch.vocab import slug
+
+Status = Literal["new", "changed", "unchanged", "failed"]
+RAW_SUFFIX = {"application/pdf": "pdf", "text/html": "html", "text/markdown": "md"}
+
+
+@dataclass
+class Outcome:
+    """What happened to one input in a run."""
+
+    location: str
+    status: Status
+    document: str | None = None
+    version: int | None = None
+    report: Report | None = None
+    changes: list[Change] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class RunResult:
+    """The outcomes of one run, in input order."""
+
+    outcomes: list[Outcome]
+
+    def failed(self) -> list[Outcome]:
+        """Return the outcomes of inputs that failed."""
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    def changed(self) -> list[Outcome]:
+        """Return the outcomes that stored a new version (new documents and changed ones)."""
+        return [o for o in self.outcomes if o.status in ("new", "changed")]
+
+
+def document_key(report: Report, location: str) -> str:
+    """Return a document's identity, taken from its content: regulator/authority/subject.
+
+    A document that does not name its authority is keyed by where it came from, never by a guess."""
+    authority = (
+        slug(report.authority) if report.authority else f"unnamed-{slug(Path(location).stem)}"
+    )
+    subject = {"statement": slug(report.statement or ""), "summary": "summary", "ilacs": "ilacs"}
+    return f"{report.regulator.lower()}/{authority}/{subject[report.kind]}"
+
+
+def parse(fetched: Fetched, defaults: Defaults) -> Report:
+    """Return the normalized report of fetched bytes (extract, then normalize)."""
+    extracted = extract(fetched.raw, fetched.location, fetched.media_type)
+    source = SourceInfo(location=fetched.location, media_type=extracted.media_type)
+    return normalize(extracted, source, defaults)
+
+
+def changes_against(store: Store, key: str, report: Report) -> tuple[int, list[Change]]:
+    """Return the number the next version would get and its change records against the latest."""
+    latest = store.latest(key)
+    if latest is None:
+        return 1, new_report(report, key)
+    return latest.meta.version + 1, diff_reports(latest.report, report, key)
+
+
+def record(store: Store, fetched: Fetched, report: Report, now: datetime) -> Outcome:
+    """Store a new version when the report differs from the latest one; return the outcome.
+
+    Identical bytes, or bytes that normalize to the same report, create no version."""
+    key = document_key(report, fetched.location)
+    latest = store.latest(key)
+    if latest is not None and latest.meta.raw_sha256 == sha256(fetched.raw):
+        return Outcome(fetched.location, "unchanged", key, latest.meta.version, latest.report)
+    number, changes = changes_against(store, key, report)
+    if not changes:
+        assert latest is not None
+        return Outcome(fetched.location, "unchanged", key, latest.meta.version, latest.report)
+    meta = VersionMeta(
+        document=key,
+        version=number,
+        source=fetched.location,
+        media_type=report.source.media_type,
+        ingested_at=now.isoformat(timespec="seconds"),
+        raw_file=f"raw.{RAW_SUFFIX.get(report.source.media_type, 'txt')}",
+        raw_sha256=sha256(fetched.raw),
+        report_sha256=report_hash(report),
+        parser_version=PARSER_VERSION,
+        authority_from_config=report.authority if report.authority_from == "config" else None,
+        http=fetched.http,
+    )
+    store.add_version(meta, fetched.raw, report, changes)
+    status: Status = "new" if number == 1 else "changed"
+    return Outcome(fetched.location, status, key, number, report, changes)
+
+
+def ingest_item(store: Store, item: Item, now: datetime) -> Outcome:
+    """Run one input through every stage; a failure becomes the outcome's one-line error."""
+    try:
+        fetched = fetch(item.location)
+        report = parse(fetched, item.defaults)
+        return record(store, fetched, report, now)
+    except StoreError:
+        raise
+    except ReportwatchError as exc:
+        return Outcome(item.location, "failed", error=str(exc))
+    except Exception as exc:  # a bug met on one input must not stop the others
+        return Outcome(item.location, "failed", error=f"internal error: {exc!r}")
+
+
+def ingest(items: list[Item], store: Store, now: datetime | None = None) -> RunResult:
+    """Ingest inputs into the store under its lock and return every input's outcome."""
+    moment = now or datetime.now(UTC)
+    with store.locked():
+        return RunResult([ingest_item(store, item, moment) for item in items])
+
+
+def substantive(changes: list[Change]) -> list[Change]:
+    """Return the changes that are news (everything but a republish with nothing else)."""
+    return [c for c in changes if c.kind is not ChangeKind.REPUBLISHED]
+
+
+@dataclass
+class Reparsed:
+    """What `reparse` did to one document's history."""
+
+    document: str
+    versions: int
+    rewritten: list[int] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def reparse_document(store: Store, key: str) -> Reparsed:
+    """Re-derive every version of a document from its stored raw bytes with the current parser,
+    rewriting the normalized report and change records where they differ. Raw bytes are never
+    touched, and nothing is notified: these changes are the parser's, not the report's."""
+    numbers = store.versions(key)
+    result = Reparsed(key, len(numbers))
+    previous: Report | None = None
+    for number in numbers:
+        version = store.load(key, number)
+        fetched = Fetched(version.meta.source, store.raw(key, number), version.meta.media_type)
+        try:
+            report = parse(fetched, Defaults(authority=version.meta.authority_from_config))
+        except ReportwatchError as exc:
+            result.errors.append(f"v{number}: {exc} (left as it was)")
+            previous = version.report
+            continue
+        if document_key(report, fetched.location) != key:
+            result.errors.append(f"v{number}: now reads as {document_key(report, key)}; left here")
+        changes = diff_reports(previous, report, key) if previous else new_report(report, key)
+        if report != version.report or tuple(changes) != version.changes:
+            meta = version.meta.model_copy(
+                update={"parser_version": PARSER_VERSION, "report_sha256": report_hash(report)}
+            )
+            store.rewrite_derived(
+                version.model_copy(
+                    update={"meta": meta, "report": report, "changes": tuple(changes)}
+                )
+            )
+            result.rewritten.append(number)
+        previous = report
+    return result
+
+
+def reparse(store: Store) -> list[Reparsed]:
+    """Re-derive the whole store's history under its lock; return what changed per document."""
+    with store.locked():
+        return [reparse_document(store, key) for key in store.documents()]
