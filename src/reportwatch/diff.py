@@ -293,7 +293,10 @@ def longest_increasing(values: list[int]) -> set[int]:
         chains = [chain for chain in best if values[chain[-1]] < value]
         longest: list[int] = max(chains, key=len) if chains else []
         best.append([*longest, position])
-    return set(max(best, key=lambda chain: len(chain))) if best else set()
+    if not best:
+        return set()
+    winner: list[int] = max(best, key=len)
+    return set(winner)
 
 
 def match_similar(
