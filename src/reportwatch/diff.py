@@ -220,6 +220,8 @@ def finding_changes(old: Report, new: Report, document: str) -> list[Change]:
     old_items, new_items = items_of(old, unchanged), items_of(new, unchanged)
     pairs, old_left, new_left = match_identical(old_items, new_items)
     records = moved_records(pairs, document)
+    old_left, new_left = drop_splits(old_left, new_left)
+    new_left, old_left = drop_splits(new_left, old_left)
     reworded, old_left, new_left = match_similar(old_left, new_left)
     for before, after in reworded:
         records.append(
@@ -297,6 +299,40 @@ def longest_increasing(values: list[int]) -> set[int]:
         return set()
     winner: list[int] = max(best, key=len)
     return set(winner)
+
+
+def drop_splits(whole: list[Item], parts: list[Item]) -> tuple[list[Item], list[Item]]:
+    """Drop each unpaired finding of `whole` whose text is a run of consecutive unpaired findings
+    of `parts` in the same section (a paragraph split in two, or two merged: a reflow, not a
+    change), and drop that run too. Returns what is left of both."""
+    runs: dict[str, list[Item]] = {}
+    for item in parts:
+        runs.setdefault(item.section, []).append(item)
+    used: set[int] = set()
+    kept = []
+    for item in whole:
+        run = joined_run(runs.get(item.section, []), item.text)
+        if run:
+            used.update(id(part) for part in run)
+        else:
+            kept.append(item)
+    return kept, [part for part in parts if id(part) not in used]
+
+
+def joined_run(items: list[Item], text: str) -> list[Item]:
+    """Return the run of two or more items at consecutive positions whose texts, joined with
+    spaces, equal `text` ([] when there is none)."""
+    for start, first in enumerate(items):
+        if not text.startswith(first.text):
+            continue
+        joined, run = first.text, [first]
+        for item in items[start + 1 :]:
+            if item.index != run[-1].index + 1 or not text.startswith(f"{joined} {item.text}"):
+                break
+            joined, run = f"{joined} {item.text}", [*run, item]
+            if joined == text:
+                return run
+    return []
 
 
 def match_similar(

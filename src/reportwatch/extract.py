@@ -43,6 +43,7 @@ _NUMBERED = re.compile(r"^\s*\d{1,3}[.)]\s+(.*)$")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _RULE = re.compile(r"^\s*([-*_=])(\s*\1){2,}\s*$")
 _WORD = re.compile(r"\S+")
+_HYPHEN_END = re.compile(r"[A-Za-z]-$")
 
 
 def decode_text(raw: bytes) -> str:
@@ -132,7 +133,7 @@ def text_blocks(text: str) -> list[Block]:
     def close() -> None:
         nonlocal open_block
         if open_block:
-            blocks.append(make_block(open_kind, " ".join(open_block)))
+            blocks.append(make_block(open_kind, join_lines(open_block)))
         open_block = []
 
     for raw_line in lines:
@@ -152,6 +153,15 @@ def text_blocks(text: str) -> list[Block]:
         open_block = [first]
     close()
     return blocks
+
+
+def join_lines(lines: list[str]) -> str:
+    """Return wrapped lines joined into one paragraph; a line broken after the hyphen of a
+    compound word ('problem-' + 'solving') joins without a space."""
+    text = lines[0]
+    for line in lines[1:]:
+        text += line if _HYPHEN_END.search(text) else f" {line}"
+    return text
 
 
 def block_start(line: str) -> tuple[BlockKind, str]:

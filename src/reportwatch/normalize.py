@@ -107,14 +107,23 @@ def normalize(extracted: Extracted, source: SourceInfo, defaults: Defaults | Non
     raise InputError("not a report reportwatch can read (no CQC score or Ofsted judgement found)")
 
 
+UNNAMED = "the document does not name its authority: set `authority` for this source"
+
+
 def apply_defaults(report: Report, defaults: Defaults) -> Report:
-    """Return the report with the authority filled from config where the document names none; a
-    document that names one keeps it, with a note when config disagrees."""
+    """Return the report with the authority filled from config where the document names none
+    (and a note saying so when config does not either); a document that names one keeps it,
+    with a note when config disagrees."""
+    notes = tuple(n for n in report.notes if "does not name its authority" not in n)
+    if report.authority is None and not defaults.authority:
+        return report.model_copy(update={"notes": (*notes, UNNAMED)})
     if not defaults.authority:
         return report
     configured = canonical_authority(defaults.authority)
     if report.authority is None:
-        return report.model_copy(update={"authority": configured, "authority_from": "config"})
+        return report.model_copy(
+            update={"authority": configured, "authority_from": "config", "notes": notes}
+        )
     if report.authority != configured:
         note = f"the document names {report.authority}; the source config says {configured}"
         return report.model_copy(update={"notes": (*report.notes, note)})

@@ -109,8 +109,6 @@ def parse_statement_page(blocks: list[Block], extracted: Extracted, source: Sour
     if statement is None:
         raise IncompleteReport("CQC page with a score but no quality statement name")
     authority = authority_in(blocks)
-    if authority is None:
-        notes.append("the document does not name its authority: set `authority` for this source")
     return Report(
         regulator="CQC",
         framework=FRAMEWORK,

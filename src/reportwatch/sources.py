@@ -119,16 +119,26 @@ def hidden(path: Path, root: Path) -> bool:
 
 
 def items_from_config(config: SourcesFile, base: Path) -> list[Item]:
-    """Return the inputs every source of the sources file names."""
-    items = []
+    """Return the inputs the sources file names, each once: where several sources name the same
+    input, each metadata field takes the first value those sources give, in file order."""
+    items: dict[str, Item] = {}
     for number, source in enumerate(config.source, start=1):
         label = source.name or source.url or source.path or f"source {number}"
-        if source.url:
-            items.append(Item(source.url, source.defaults(), label))
-            continue
-        for path in expand_path(source.path or "", base):
-            items.append(Item(str(path), source.defaults(), label))
-    return items
+        locations = [source.url] if source.url else expand_path(source.path or "", base)
+        for location in map(str, locations):
+            earlier = items.get(location)
+            defaults = merged(earlier.defaults, source.defaults()) if earlier else source.defaults()
+            items[location] = Item(location, defaults, earlier.source if earlier else label)
+    return list(items.values())
+
+
+def merged(first: Defaults, second: Defaults) -> Defaults:
+    """Return metadata with each field from `first`, filled from `second` where `first` has none."""
+    return Defaults(
+        authority=first.authority or second.authority,
+        regulator=first.regulator or second.regulator,
+        tags=tuple(dict.fromkeys((*first.tags, *second.tags))),
+    )
 
 
 def items_from_args(args: list[str], config: SourcesFile | None, base: Path) -> list[Item]:

@@ -1,0 +1,56 @@
+"""Shared fixtures: the seed documents, a scratch store, and edited copies of seeds."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from reportwatch.fetch import Fetched
+from reportwatch.model import Report
+from reportwatch.normalize import Defaults
+from reportwatch.pipeline import parse
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+LEARNING_HF = "000_c2e9ab2eba705b57.txt"
+GOVERNANCE_HF = "001_ac718487f3257af1.txt"
+OFSTED_NEWS = "002_99d4bd7e1da25187.txt"
+LEARNING_EALING = "003_3dab753b02dd6640.txt"
+MARKDOWN_EXPORT = "004_be58087aa61b4f94.txt"
+
+
+def seed_text(name: str) -> str:
+    """Return a seed document's text."""
+    return (SEEDS / name).read_text(encoding="utf-8")
+
+
+def parse_text(text: str, location: str = "doc.txt", authority: str | None = None) -> Report:
+    """Return the report a text normalizes to."""
+    return parse(Fetched(location, text.encode()), Defaults(authority=authority))
+
+
+@pytest.fixture
+def seeds_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Copy seeds/ into a scratch folder and make that folder the working directory."""
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("REPORTWATCH_STORE", raising=False)
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    return tmp_path / "seeds"
+
+
+@pytest.fixture
+def edited(tmp_path: Path) -> Callable[[str, Callable[[str], str]], Path]:
+    """Return a function writing an edited copy of a seed (same file name) into edited/."""
+    folder = tmp_path / "edited"
+    folder.mkdir()
+
+    def write(name: str, change: Callable[[str], str]) -> Path:
+        path = folder / name
+        path.write_text(change(seed_text(name)), encoding="utf-8")
+        return path
+
+    return write

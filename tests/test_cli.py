@@ -1,0 +1,195 @@
+"""The command line as a user runs it: exact output, exit status, what ends up in the store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from conftest import LEARNING_HF, MARKDOWN_EXPORT
+from reportwatch.cli import main
+
+HF_LEARNING = "cqc/hammersmith-and-fulham/learning-improvement-and-innovation"
+
+FIRST_RUN = """\
+AUTHORITY               REGULATOR  STATEMENT / JUDGEMENT                                                     SCORE / GRADE                       STATUS
+Hammersmith and Fulham  CQC        Learning, improvement and innovation                                      2 - Evidence shows some shortfalls  new (v1)
+Hammersmith and Fulham  CQC        Governance, management and sustainability                                 2 - Evidence shows some shortfalls  new (v1)
+Hammersmith and Fulham  Ofsted     Overall effectiveness                                                     Good                                new (v1)
+                                   The experiences and progress of children who need help and protection     Good
+                                   The experiences and progress of children in care and care leavers         Good
+                                   The impact of leaders on social work practice with children and families  Good
+Ealing                  CQC        Learning, improvement and innovation                                      3 - Evidence shows a good standard  new (v1)
+(not named)             CQC        Learning, improvement and innovation                                      3 - Evidence shows a good standard  new (v1)
+
+note: seeds/004_be58087aa61b4f94.txt: the document does not name its authority: set `authority` for this source
+
+5 new, 0 changed, 0 unchanged, 0 failed
+"""  # noqa: E501
+
+CHANGED_RUN = """\
+AUTHORITY               REGULATOR  STATEMENT / JUDGEMENT                 SCORE / GRADE                       STATUS
+Hammersmith and Fulham  CQC        Learning, improvement and innovation  3 - Evidence shows a good standard  changed (v2)
+
+Hammersmith and Fulham · Learning, improvement and innovation (v2)
+  score 2 → 3 (some shortfalls → good standard)
+  finding reworded in Key findings
+      The local authority had [-identified-] {+recognised+} the dual pressures of being a …
+
+0 new, 1 changed, 0 unchanged, 0 failed
+"""
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> Result:
+    """Return the result of running `reportwatch ARGS`."""
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def edit_score_and_wording(text: str) -> str:
+    """Return seed 000 re-assessed: score 2 -> 3 and one finding reworded."""
+    text = text.replace(
+        "Score: 2\n2 - Evidence shows some shortfalls",
+        "Score: 3\n3 - Evidence shows a good standard",
+    )
+    return text.replace("had identified the dual", "had recognised the dual")
+
+
+def test_first_ingest_prints_the_table_and_stores_a_version_each(seeds_copy: Path) -> None:
+    result = run("ingest", "seeds")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, FIRST_RUN, "")
+    versions = sorted(
+        p.relative_to("snapshots") for p in Path("snapshots").glob("documents/*/*/*/v*")
+    )
+    assert [str(p) for p in versions] == [
+        "documents/cqc/ealing/learning-improvement-and-innovation/v0001",
+        "documents/cqc/hammersmith-and-fulham/governance-management-and-sustainability/v0001",
+        "documents/cqc/hammersmith-and-fulham/learning-improvement-and-innovation/v0001",
+        "documents/cqc/unnamed-004-be58087aa61b4f94/learning-improvement-and-innovation/v0001",
+        "documents/ofsted/hammersmith-and-fulham/ilacs/v0001",
+    ]
+    version = Path("snapshots/documents") / HF_LEARNING / "v0001"
+    assert sorted(p.name for p in version.iterdir()) == [
+        "changes.json",
+        "meta.json",
+        "raw.txt",
+        "report.json",
+    ]
+    assert (version / "raw.txt").read_bytes() == (seeds_copy / LEARNING_HF).read_bytes()
+    meta = json.loads((version / "meta.json").read_text())
+    assert (meta["source"], meta["version"], meta["parser_version"]) == (
+        f"seeds/{LEARNING_HF}",
+        1,
+        "1",
+    )
+
+
+def test_second_ingest_of_the_same_input_says_no_changes(seeds_copy: Path) -> None:
+    run("ingest", "seeds")
+    result = run("ingest", "seeds")
+    assert result.exit_code == 0
+    assert result.stdout.endswith("0 new, 0 changed, 5 unchanged, 0 failed\nno changes\n")
+    assert len(list(Path("snapshots").glob("documents/*/*/*/v*"))) == 5
+
+
+def test_changed_report_creates_a_version_and_prints_its_summary(
+    seeds_copy: Path, edited: Callable[[str, Callable[[str], str]], Path]
+) -> None:
+    run("ingest", "seeds")
+    path = edited(LEARNING_HF, edit_score_and_wording)
+    result = run("ingest", str(path))
+    assert (result.exit_code, result.stdout) == (0, CHANGED_RUN)
+    history = run("history", "hammersmith-and-fulham/learning")
+    lines = history.stdout.splitlines()
+    assert lines[0] == HF_LEARNING
+    assert lines[1].endswith(f"seeds/{LEARNING_HF}  new report: 2 - Evidence shows some shortfalls")
+    assert lines[2].endswith(f"{path}  score 2 → 3 (some shortfalls → good standard) (+1 more)")
+
+
+def test_diff_and_show_read_any_version(
+    seeds_copy: Path, edited: Callable[[str, Callable[[str], str]], Path]
+) -> None:
+    run("ingest", "seeds")
+    run("ingest", str(edited(LEARNING_HF, edit_score_and_wording)))
+    diff = run("diff", "hammersmith-and-fulham/learning", "1", "2", "--json")
+    records = json.loads(diff.stdout)["changes"]
+    assert [(r["kind"], r["old"], r["new"]) for r in records][:1] == [("score_changed", 2, 3)]
+    assert run("diff", HF_LEARNING, "2", "2").stdout == f"{HF_LEARNING}: v2 → v2: no changes\n"
+    shown = run("show", "hammersmith-and-fulham/learning", "--version", "1").stdout
+    assert "Learning, improvement and innovation: 2 - Evidence shows some shortfalls" in shown
+    latest = json.loads(run("show", HF_LEARNING, "--json").stdout)
+    assert (latest["meta"]["version"], latest["report"]["score"]["value"]) == (2, 3)
+
+
+def test_ingest_json_gives_fields_and_change_records(seeds_copy: Path) -> None:
+    data = json.loads(run("ingest", "seeds", "--json").stdout)
+    assert data["summary"] == {"new": 5, "changed": 0, "unchanged": 0, "failed": 0}
+    first = data["documents"][0]
+    assert (first["document"], first["status"], first["version"]) == (HF_LEARNING, "new", 1)
+    assert first["report"]["score"] == {"value": 2, "label": "Evidence shows some shortfalls"}
+    assert first["changes"][0]["kind"] == "new_report"
+
+
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_store_location_is_a_setting(seeds_copy: Path, tmp_path: Path, how: str) -> None:
+    store = tmp_path / "elsewhere"
+    if how == "option":
+        run("ingest", "seeds", "--store", str(store))
+    else:
+        run("ingest", "seeds", env={"REPORTWATCH_STORE": str(store)})
+    assert len(list(store.glob("documents/*/*/*/v0001"))) == 5
+    assert not Path("snapshots").exists()
+
+
+BAD_INPUTS = [
+    ("empty.txt", b"", "empty file"),
+    ("blank.txt", b"\n  \n", "empty file"),
+    (
+        "image.txt",
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)),
+        "binary file, not text",
+    ),
+    (
+        "letter.txt",
+        b"Dear resident,\nThe bins are collected on Tuesdays.\n",
+        "not a report reportwatch can read (no CQC score or Ofsted judgement found)",
+    ),
+    (
+        "noscore.txt",
+        b"Ealing: local authority assessment\nLearning, improvement and innovation\nScore: \n",
+        "not a report reportwatch can read (no CQC score or Ofsted judgement found)",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "reason"), BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS])
+def test_bad_input_is_one_line_and_the_rest_still_ingests(
+    seeds_copy: Path, name: str, content: bytes, reason: str
+) -> None:
+    run("ingest", "seeds")
+    before = {p: p.read_bytes() for p in Path("snapshots").rglob("*") if p.is_file()}
+    (seeds_copy / name).write_bytes(content)
+    (seeds_copy / MARKDOWN_EXPORT).write_text(
+        (seeds_copy / MARKDOWN_EXPORT).read_text() + "\nA finding added later.\n"
+    )
+    result = run("ingest", "seeds")
+    assert result.exit_code == 1
+    assert result.stderr == f"error: seeds/{name}: {reason}\n"
+    assert "0 new, 1 changed, 4 unchanged, 1 failed" in result.stdout
+    after = {p: p.read_bytes() for p in before}
+    assert after == before
+
+
+def test_missing_input_is_reported_and_exit_status_says_so(seeds_copy: Path) -> None:
+    result = run("ingest", "seeds", "nowhere.txt")
+    assert result.exit_code == 1
+    assert result.stderr == "error: nowhere.txt: no such file\n"
+
+
+def test_unknown_document_reference_is_a_clear_error(seeds_copy: Path) -> None:
+    run("ingest", "seeds")
+    result = CliRunner().invoke(main, ["show", "learning"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: 'learning' matches 3 documents: ")

@@ -1,0 +1,110 @@
+"""The snapshot store: atomic versions, its format number, and re-deriving history (reparse)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import LEARNING_HF
+from reportwatch import store as store_module
+from reportwatch.cli import main
+from reportwatch.errors import StoreError
+from reportwatch.store import Store
+
+HF_LEARNING = "cqc/hammersmith-and-fulham/learning-improvement-and-innovation"
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    """Return exit status, stdout and stderr of `reportwatch ARGS`."""
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+class PowerCut(BaseException):
+    """Stands for the process dying mid-write (click would swallow KeyboardInterrupt)."""
+
+
+def test_interrupted_version_write_leaves_no_version(
+    seeds_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    invoke("ingest", "seeds")
+    (seeds_copy / LEARNING_HF).write_text((seeds_copy / LEARNING_HF).read_text() + "\nNew text.\n")
+    real_write = store_module.write_file
+
+    def crash_on_meta(path: Path, data: bytes) -> None:
+        if path.name == "meta.json":
+            raise PowerCut
+        real_write(path, data)
+
+    monkeypatch.setattr(store_module, "write_file", crash_on_meta)
+    with pytest.raises(PowerCut):
+        CliRunner().invoke(main, ["ingest", f"seeds/{LEARNING_HF}"], catch_exceptions=False)
+    monkeypatch.setattr(store_module, "write_file", real_write)
+    document = Path("snapshots/documents") / HF_LEARNING
+    assert sorted(p.name for p in document.iterdir()) == ["v0001"]
+    status, out, _ = invoke("ingest", f"seeds/{LEARNING_HF}")
+    assert status == 0 and "changed (v2)" in out
+
+
+def test_leftover_temporary_folder_is_ignored_by_readers(seeds_copy: Path) -> None:
+    invoke("ingest", "seeds")
+    document = Path("snapshots/documents") / HF_LEARNING
+    (document / ".tmp-deadbeef").mkdir()
+    (document / ".tmp-deadbeef" / "raw.txt").write_text("half")
+    assert Store("snapshots").versions(HF_LEARNING) == [1]
+    assert invoke("ingest", "seeds")[1].endswith("no changes\n")
+
+
+def test_store_of_another_format_is_refused_clearly(seeds_copy: Path) -> None:
+    invoke("ingest", "seeds")
+    Path("snapshots/store.json").write_text('{"format": 99}\n')
+    status, _, err = invoke("ingest", "seeds")
+    assert (status, err) == (
+        2,
+        "error: snapshots: store format 99; this reportwatch reads format 1\n",
+    )
+
+
+def test_keys_that_could_escape_the_store_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(StoreError):
+        Store(tmp_path).document_dir("../../etc/passwd")
+
+
+def test_reparse_rederives_history_without_alerting(seeds_copy: Path) -> None:
+    """An older parser stored a stray 'Downloads' finding and a spurious change; reparse fixes
+    both from the raw bytes, and the next ingest reports nothing."""
+    invoke("ingest", "seeds")
+    (seeds_copy / LEARNING_HF).write_text(
+        (seeds_copy / LEARNING_HF).read_text().replace("had identified", "had recognised")
+    )
+    invoke("ingest", "seeds")
+    v1 = Path("snapshots/documents") / HF_LEARNING / "v0001"
+    report = json.loads((v1 / "report.json").read_text())
+    report["sections"][0]["findings"].insert(0, {"kind": "paragraph", "text": "Downloads"})
+    (v1 / "report.json").write_text(json.dumps(report))
+    meta = json.loads((v1 / "meta.json").read_text())
+    (v1 / "meta.json").write_text(json.dumps({**meta, "parser_version": "0"}))
+    v2_changes = v1.parent / "v0002" / "changes.json"
+    spurious = {
+        "kind": "finding_removed",
+        "severity": "medium",
+        "document": HF_LEARNING,
+        "where": "Key findings",
+        "old": "Downloads",
+    }
+    v2_changes.write_text(json.dumps([*json.loads(v2_changes.read_text()), spurious]))
+    raw_before = (v1 / "raw.txt").read_bytes()
+
+    status, out, _ = invoke("reparse")
+    assert status == 0
+    assert f"{HF_LEARNING}: 2 versions, re-derived v1, v2\n" in out
+    assert out.endswith("reparsed 5 documents; 2 versions re-derived; no alerts\n")
+    assert (v1 / "raw.txt").read_bytes() == raw_before
+    assert json.loads((v1 / "meta.json").read_text())["parser_version"] == "1"
+    v2 = Store("snapshots").load(HF_LEARNING, 2)
+    assert [c.kind.value for c in v2.changes] == ["finding_reworded"]
+    assert invoke("ingest", "seeds")[1].endswith("no changes\n")
+    assert invoke("reparse")[1].endswith("reparsed 5 documents; 0 versions re-derived; no alerts\n")
