@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-
 from conftest import LEARNING_HF, MARKDOWN_EXPORT
+
 from reportwatch.cli import main
 
 HF_LEARNING = "cqc/hammersmith-and-fulham/learning-improvement-and-innovation"
@@ -28,7 +28,7 @@ Ealing                  CQC        Learning, improvement and innovation         
 note: seeds/004_be58087aa61b4f94.txt: the document does not name its authority: set `authority` for this source
 
 5 new, 0 changed, 0 unchanged, 0 failed
-"""  # noqa: E501
+"""
 
 CHANGED_RUN = """\
 AUTHORITY               REGULATOR  STATEMENT / JUDGEMENT                 SCORE / GRADE                       STATUS

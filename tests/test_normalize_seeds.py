@@ -4,7 +4,6 @@ export, a news item with site chrome)."""
 from __future__ import annotations
 
 import pytest
-
 from conftest import (
     GOVERNANCE_HF,
     LEARNING_EALING,
@@ -14,6 +13,7 @@ from conftest import (
     parse_text,
     seed_text,
 )
+
 from reportwatch.pipeline import document_key
 
 LEADERS = "The impact of leaders on social work practice with children and families"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import LEARNING_HF
+
 from reportwatch import store as store_module
 from reportwatch.cli import main
 from reportwatch.errors import StoreError
