@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from conftest import LEARNING_HF, MARKDOWN_EXPORT
 
 from reportwatch.cli import main
+from reportwatch.store import Store
+
+from conftest import LEARNING_HF, MARKDOWN_EXPORT
 
 HF_LEARNING = "cqc/hammersmith-and-fulham/learning-improvement-and-innovation"
 
@@ -193,3 +195,29 @@ def test_unknown_document_reference_is_a_clear_error(seeds_copy: Path) -> None:
     result = CliRunner().invoke(main, ["show", "learning"])
     assert result.exit_code == 2
     assert result.stderr.startswith("error: 'learning' matches 3 documents: ")
+
+
+def test_report_missing_its_score_is_quarantined_not_diffed(seeds_copy: Path) -> None:
+    run("ingest", "seeds")
+    page = seeds_copy / "000_c2e9ab2eba705b57.txt"
+    page.write_text(page.read_text().replace("Score: 2\n2 - Evidence shows some shortfalls\n", ""))
+    result = run("ingest", "seeds")
+    assert result.exit_code == 1
+    first, second = result.stderr.splitlines()[0].split("; quarantined in ")
+    assert first == f"error: seeds/{LEARNING_HF}: CQC quality statement page with no score"
+    assert Path(second, "raw").read_bytes() == page.read_bytes()
+    assert len(list(Path("snapshots/documents").glob(f"{HF_LEARNING.split('/', 1)[1]}*"))) == 0
+    assert Store("snapshots").versions(HF_LEARNING) == [1]
+
+
+def test_consecutive_failures_are_counted_per_input_and_reset(seeds_copy: Path) -> None:
+    broken = seeds_copy / "broken.txt"
+    broken.write_bytes(b"")
+    run("ingest", "seeds")
+    run("ingest", "seeds")
+    state = Store("snapshots").source_state("seeds/broken.txt")
+    assert (state.consecutive_failures, state.last_error) == (2, "empty file")
+    broken.write_text((seeds_copy / LEARNING_HF).read_text())
+    run("ingest", "seeds")
+    state = Store("snapshots").source_state("seeds/broken.txt")
+    assert (state.consecutive_failures, state.last_error) == (0, None)

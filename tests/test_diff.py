@@ -7,10 +7,11 @@ import textwrap
 from collections.abc import Callable
 
 import pytest
-from conftest import LEARNING_EALING, LEARNING_HF, OFSTED_NEWS, parse_text, seed_text
 
 from reportwatch.diff import diff_reports
 from reportwatch.model import Change, ChangeKind, Severity, WordOp
+
+from conftest import LEARNING_EALING, LEARNING_HF, OFSTED_NEWS, parse_text, seed_text
 
 K = ChangeKind
 DOC = "doc"

@@ -4,6 +4,9 @@ export, a news item with site chrome)."""
 from __future__ import annotations
 
 import pytest
+
+from reportwatch.pipeline import document_key
+
 from conftest import (
     GOVERNANCE_HF,
     LEARNING_EALING,
@@ -13,8 +16,6 @@ from conftest import (
     parse_text,
     seed_text,
 )
-
-from reportwatch.pipeline import document_key
 
 LEADERS = "The impact of leaders on social work practice with children and families"
 HELP = "The experiences and progress of children who need help and protection"

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import LEARNING_HF
 
 from reportwatch import store as store_module
 from reportwatch.cli import main
 from reportwatch.errors import StoreError
 from reportwatch.store import Store
+
+from conftest import LEARNING_HF
 
 HF_LEARNING = "cqc/hammersmith-and-fulham/learning-improvement-and-innovation"
 

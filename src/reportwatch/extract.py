@@ -214,11 +214,16 @@ def sniff_media_type(raw: bytes, location: str) -> str:
     return "text/plain"
 
 
-def extract(raw: bytes, location: str, media_type: str | None = None) -> Extracted:
-    """Return the blocks of any supported input, dispatching on its media type.
+def extract(
+    raw: bytes, location: str, media_type: str | None = None, charset: str | None = None
+) -> Extracted:
+    """Return the blocks of any supported input, dispatching on its media type (as sniffed when
+    the transport did not say; `charset` is what the transport declared).
 
     Raises InputError naming the reason when the input cannot be read."""
-    kind = media_type or sniff_media_type(raw, location)
+    sniffed = sniff_media_type(raw, location)
+    # the bytes' own signature beats a server's label (PDFs are often sent as octet-stream)
+    kind = sniffed if sniffed in ("application/pdf", "text/html") else media_type or sniffed
     if kind == "application/pdf":
         from reportwatch.extract_pdf import extract_pdf
 
@@ -226,5 +231,5 @@ def extract(raw: bytes, location: str, media_type: str | None = None) -> Extract
     if kind == "text/html":
         from reportwatch.extract_html import extract_html
 
-        return extract_html(raw)
+        return extract_html(raw, charset)
     return extract_text(raw, kind)

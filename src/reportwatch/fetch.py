@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from reportwatch.errors import InputError
 
@@ -46,8 +47,21 @@ def read_file(location: str) -> Fetched:
         raise InputError(f"cannot read ({exc.strerror})") from exc
 
 
-def fetch(location: str) -> Fetched:
-    """Return the raw bytes of a file path or URL. Raises InputError when they cannot be had."""
+class UrlFetcher(Protocol):
+    """What fetches URLs for a run (`reportwatch.http.Fetcher`)."""
+
+    def fetch(self, url: str, validators: dict[str, str] | None = None) -> Fetched:
+        """Return a URL's bytes, or not_modified for a conditional request that matched."""
+        ...
+
+
+def fetch(
+    location: str, fetcher: UrlFetcher | None = None, validators: dict[str, str] | None = None
+) -> Fetched:
+    """Return the raw bytes of a file path or URL (URLs through `fetcher`, conditionally when
+    `validators` from the last fetch are given). Raises InputError when they cannot be had."""
     if is_url(location):
-        raise InputError("fetching URLs is not available in this version")
+        if fetcher is None:
+            raise InputError("a URL, but this run has no HTTP fetcher")
+        return fetcher.fetch(location, validators)
     return read_file(location)

@@ -169,3 +169,16 @@ class Version(Frozen):
     meta: VersionMeta
     report: Report
     changes: tuple[Change, ...] = ()
+
+
+class SourceState(Frozen):
+    """What the store remembers about one input between runs: its last document, the HTTP
+    validators for conditional requests, and its run of consecutive failures."""
+
+    location: str
+    document: str | None = None
+    validators: dict[str, str] = Field(default_factory=dict)
+    consecutive_failures: int = 0
+    last_error: str | None = None
+    last_failure_at: str | None = None
+    last_success_at: str | None = None

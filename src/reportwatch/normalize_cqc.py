@@ -50,11 +50,13 @@ def authority_in(blocks: list[Block]) -> str | None:
 
 
 def is_statement_page(blocks: list[Block]) -> bool:
-    """Return True for a CQC quality statement page: a 1-4 score near a statement name."""
+    """Return True for a CQC quality statement page: a statement name or the assessment title,
+    with a score or the page's own headings (so a page that lost its score is still one)."""
     head = blocks[:12]
     has_score = any(_SCORE.match(b.text) or _SCORE_LABEL.match(b.text) for b in head)
+    has_headings = any(heading_of(b) for b in blocks)
     named = any(canonical_statement(b.text) for b in head if b.kind == "heading")
-    return has_score and (named or authority_in(blocks) is not None)
+    return (has_score or has_headings) and (named or authority_in(blocks) is not None)
 
 
 def is_summary_page(blocks: list[Block]) -> bool:

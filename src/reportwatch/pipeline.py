@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Literal
 
 from reportwatch.diff import diff_reports, new_report
-from reportwatch.errors import ReportwatchError, StoreError
+from reportwatch.errors import IncompleteReport, ReportwatchError, StoreError
 from reportwatch.extract import extract
-from reportwatch.fetch import Fetched, fetch
-from reportwatch.model import Change, ChangeKind, Report, SourceInfo, VersionMeta
+from reportwatch.fetch import Fetched, UrlFetcher, fetch, is_url
+from reportwatch.model import Change, ChangeKind, Report, SourceInfo, SourceState, VersionMeta
 from reportwatch.normalize import PARSER_VERSION, Defaults, normalize
 from reportwatch.sources import Item
 from reportwatch.store import Store, report_hash, sha256
@@ -67,7 +67,8 @@ def document_key(report: Report, location: str) -> str:
 
 def parse(fetched: Fetched, defaults: Defaults) -> Report:
     """Return the normalized report of fetched bytes (extract, then normalize)."""
-    extracted = extract(fetched.raw, fetched.location, fetched.media_type)
+    charset = fetched.http.get("charset")
+    extracted = extract(fetched.raw, fetched.location, fetched.media_type, charset)
     source = SourceInfo(location=fetched.location, media_type=extracted.media_type)
     return normalize(extracted, source, defaults)
 
@@ -110,25 +111,88 @@ def record(store: Store, fetched: Fetched, report: Report, now: datetime) -> Out
     return Outcome(fetched.location, status, key, number, report, changes)
 
 
-def ingest_item(store: Store, item: Item, now: datetime) -> Outcome:
-    """Run one input through every stage; a failure becomes the outcome's one-line error."""
+def run_stages(
+    store: Store, item: Item, now: datetime, state: SourceState, fetcher: UrlFetcher | None
+) -> tuple[Outcome, Fetched]:
+    """Run one input through fetch -> extract -> normalize -> store -> diff; a 304 answer is
+    "unchanged" without parsing anything."""
+    fetched = fetch(item.location, fetcher, state.validators or None)
+    if fetched.not_modified and state.document and (latest := store.latest(state.document)):
+        version = latest.meta.version
+        return Outcome(item.location, "unchanged", state.document, version, latest.report), fetched
     try:
-        fetched = fetch(item.location)
         report = parse(fetched, item.defaults)
-        return record(store, fetched, report, now)
+    except IncompleteReport as exc:
+        folder = store.quarantine(
+            item.location, fetched.raw, str(exc), now.isoformat("T", "seconds")
+        )
+        raise IncompleteReport(f"{exc}; quarantined in {folder}") from exc
+    return record(store, fetched, report, now), fetched
+
+
+def ingest_item(
+    store: Store, item: Item, now: datetime, fetcher: UrlFetcher | None = None
+) -> Outcome:
+    """Run one input through every stage and remember how it went (validators, consecutive
+    failures); a failure becomes the outcome's one-line error and touches nothing stored."""
+    state = store.source_state(item.location)
+    when = now.isoformat(timespec="seconds")
+    try:
+        outcome, fetched = run_stages(store, item, now, state, fetcher)
     except StoreError:
         raise
     except ReportwatchError as exc:
-        return Outcome(item.location, "failed", error=str(exc))
+        outcome = Outcome(item.location, "failed", error=str(exc))
     except Exception as exc:  # a bug met on one input must not stop the others
-        return Outcome(item.location, "failed", error=f"internal error: {exc!r}")
+        outcome = Outcome(item.location, "failed", error=f"internal error: {exc!r}")
+    new_state = next_state(state, outcome, fetched if outcome.status != "failed" else None, when)
+    if is_url(item.location) or new_state.consecutive_failures or state.consecutive_failures:
+        store.save_source_state(new_state)
+    return outcome
+
+
+def next_state(
+    state: SourceState, outcome: Outcome, fetched: Fetched | None, when: str
+) -> SourceState:
+    """Return an input's state after a run: a failure adds to its run of failures; a success
+    resets it and keeps the validators for the next conditional request."""
+    if fetched is None:
+        return state.model_copy(
+            update={
+                "consecutive_failures": state.consecutive_failures + 1,
+                "last_error": outcome.error,
+                "last_failure_at": when,
+            }
+        )
+    from reportwatch.http import VALIDATOR_KEYS
+
+    validators = state.validators if fetched.not_modified else fetched.http
+    return state.model_copy(
+        update={
+            "document": outcome.document,
+            "validators": {k: v for k, v in validators.items() if k in VALIDATOR_KEYS},
+            "consecutive_failures": 0,
+            "last_error": None,
+            "last_success_at": when,
+        }
+    )
 
 
 def ingest(items: list[Item], store: Store, now: datetime | None = None) -> RunResult:
-    """Ingest inputs into the store under its lock and return every input's outcome."""
+    """Ingest inputs into the store under its lock and return every input's outcome. URLs share
+    one HTTP session for the run."""
     moment = now or datetime.now(UTC)
+    fetcher = None
+    if any(is_url(item.location) for item in items):
+        from reportwatch.http import Fetcher
+
+        fetcher = Fetcher()
     with store.locked():
-        return RunResult([ingest_item(store, item, moment) for item in items])
+        try:
+            return RunResult([ingest_item(store, item, moment, fetcher) for item in items])
+        finally:
+            if fetcher is not None:
+                fetcher.close()
 
 
 def substantive(changes: list[Change]) -> list[Change]:

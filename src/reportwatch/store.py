@@ -3,6 +3,8 @@
 Layout (`<root>` is `./snapshots` unless set):
 
     <root>/store.json                              {"format": 1}
+    <root>/sources/<hash of location>.json         per input: validators, failure count
+    <root>/quarantine/<hash>/<time>/               inputs that parsed but lacked what they must have
     <root>/documents/<regulator>/<authority>/<subject>/v0001/
         raw.txt | raw.md | raw.html | raw.pdf      the input bytes, as received
         report.json                                the normalized report
@@ -31,7 +33,7 @@ from filelock import FileLock, Timeout
 from pydantic import BaseModel, ValidationError
 
 from reportwatch.errors import StoreError
-from reportwatch.model import Change, Report, Version, VersionMeta
+from reportwatch.model import Change, Report, SourceState, Version, VersionMeta
 
 STORE_FORMAT = 1
 _KEY_PART = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -237,3 +239,35 @@ class Store:
         changes = [c.model_dump(mode="json") for c in version.changes]
         write_atomic(directory / "changes.json", to_json(changes))
         write_atomic(directory / "meta.json", to_json(version.meta))
+
+    # --- per-input state and quarantine ---
+
+    def source_path(self, location: str) -> Path:
+        """Return the state file of an input location."""
+        return self.root / "sources" / f"{sha256(location.encode())[:20]}.json"
+
+    def source_state(self, location: str) -> SourceState:
+        """Return what the store remembers about an input (a fresh state for a new one)."""
+        path = self.source_path(location)
+        if not path.exists():
+            return SourceState(location=location)
+        state: SourceState = self.read_model(path, SourceState)
+        return state
+
+    def save_source_state(self, state: SourceState) -> None:
+        """Write an input's state atomically (only when it differs from what is stored)."""
+        path = self.source_path(state.location)
+        data = to_json(state)
+        if path.exists() and path.read_bytes() == data:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, data)
+
+    def quarantine(self, location: str, raw: bytes, reason: str, when: str) -> Path:
+        """Keep an input that could not be used, with the reason, for a person to look at;
+        return its folder. Quarantined input is never diffed."""
+        folder = self.root / "quarantine" / sha256(location.encode())[:20] / when.replace(":", "")
+        folder.mkdir(parents=True, exist_ok=True)
+        write_atomic(folder / "raw", raw)
+        write_atomic(folder / "reason.json", to_json({"location": location, "reason": reason}))
+        return folder
