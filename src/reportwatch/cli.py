@@ -6,6 +6,7 @@ well, 1 some input failed (the others were still ingested), 2 a usage, config or
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -18,8 +19,14 @@ from reportwatch import pipeline, render
 from reportwatch.diff import diff_reports
 from reportwatch.errors import ReportwatchError
 from reportwatch.pipeline import Outcome, RunResult
-from reportwatch.sources import DEFAULT_FILE, SourcesFile, items_from_args, items_from_config
-from reportwatch.sources import load_sources as read_sources_file
+from reportwatch.sources import (
+    DEFAULT_FILE,
+    SourcesFile,
+    choose_items,
+    config_path,
+    items_from_config,
+    load_sources,
+)
 from reportwatch.store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -63,19 +70,6 @@ def main() -> None:
     """Watch published inspection reports (CQC, Ofsted) and tell people what changed."""
 
 
-def config_path(option: Path | None) -> Path | None:
-    """Return the sources file to use: the one named, else ./reportwatch.toml if it exists."""
-    if option is not None:
-        return option
-    default = Path(DEFAULT_FILE)
-    return default if default.exists() else None
-
-
-def load_config(path: Path | None) -> SourcesFile | None:
-    """Return the sources file's content, or None when there is none."""
-    return read_sources_file(path) if path is not None else None
-
-
 @main.command()
 @click.argument("inputs", nargs=-1)
 @click.option(
@@ -85,24 +79,31 @@ def load_config(path: Path | None) -> SourcesFile | None:
     type=click.Path(dir_okay=False, path_type=Path),
     help=f"Sources file (default: ./{DEFAULT_FILE} if present).",
 )
+@click.option(
+    "--prefect/--no-prefect",
+    "use_prefect",
+    default=None,
+    help="Run as a Prefect flow (default: when PREFECT_API_URL is set).",
+)
 @store_option
 @json_option
 @reports_errors
 def ingest(
-    inputs: tuple[str, ...], config_file: Path | None, store_path: Path, as_json: bool
+    inputs: tuple[str, ...],
+    config_file: Path | None,
+    use_prefect: bool | None,
+    store_path: Path,
+    as_json: bool,
 ) -> None:
     """Ingest INPUTS (files, folders, globs, URLs; none: every source in the sources file),
     store a version of each document that changed, and print what changed."""
-    path = config_path(config_file)
-    config = load_config(path)
-    base = path.parent if path else Path.cwd()
-    if inputs:
-        items = items_from_args(list(inputs), config, Path())
-    elif config is not None:
-        items = items_from_config(config, base)
+    items = choose_items(list(inputs), config_path(config_file))
+    if use_prefect or (use_prefect is None and os.environ.get("PREFECT_API_URL")):
+        from reportwatch_flows.ingest import run_flow  # Prefect is imported only on this path
+
+        result = run_flow(list(inputs), config_path(config_file), store_path)
     else:
-        raise click.UsageError(f"nothing to ingest: name files or folders, or write {DEFAULT_FILE}")
-    result = pipeline.ingest(items, Store(store_path))
+        result = pipeline.ingest(items, Store(store_path))
     click.echo(render.to_json(ingest_json(result)) if as_json else ingest_text(result))
     for outcome in result.failed():
         click.echo(f"error: {outcome.location}: {outcome.error}", err=True)
@@ -304,7 +305,7 @@ def sources(config_file: Path | None, as_json: bool) -> None:
     path = config_path(config_file)
     if path is None:
         raise click.UsageError(f"no sources file: write {DEFAULT_FILE} or pass --config")
-    config = read_sources_file(path)
+    config = load_sources(path)
     rows = []
     for source in config.source:
         count = len(items_from_config(SourcesFile(source=[source]), path.parent))
@@ -317,3 +318,23 @@ def sources(config_file: Path | None, as_json: bool) -> None:
         return
     click.echo(render.table(["SOURCE", "AUTHORITY", "REGULATOR", "TAGS", "INPUTS"], rows))
     click.echo(f"{path}: {len(rows)} sources, ok")
+
+
+@main.command()
+@click.option(
+    "--config",
+    "config_file",
+    envvar="REPORTWATCH_CONFIG",
+    type=click.Path(dir_okay=False, path_type=Path),
+)
+@store_option
+@click.option(
+    "--cron", default="0 7 * * *", show_default=True, help="When to run, Europe/London time."
+)
+def serve(config_file: Path | None, store_path: Path, cron: str) -> None:
+    """Serve the scheduled ingest deployment on this machine until interrupted (needs a Prefect
+    API: PREFECT_API_URL, or Prefect's own default)."""
+    from reportwatch_flows.serve import serve as serve_deployment
+
+    path = config_path(config_file)
+    serve_deployment(config=str(path) if path else None, store=str(store_path), cron=cron)

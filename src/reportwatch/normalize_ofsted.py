@@ -6,7 +6,7 @@ import re
 
 from reportwatch.errors import IncompleteReport
 from reportwatch.extract import Block, Extracted
-from reportwatch.model import Publication, Report, SourceInfo
+from reportwatch.model import Publication, Report, Section, SourceInfo
 from reportwatch.normalize import SectionBuilder
 from reportwatch.vocab import (
     GRADE_PATTERN,
@@ -16,6 +16,7 @@ from reportwatch.vocab import (
     canonical_authority,
     canonical_grade,
     fold,
+    is_chrome,
     judgement_in,
 )
 
@@ -28,7 +29,20 @@ _REPORT_TITLE = re.compile(
     r"^inspection of (?P<name>.+?) local authority children's services", re.IGNORECASE
 )
 _OLD_TITLE = re.compile(r"^inspection of children's (social care )?services", re.IGNORECASE)
-_JUDGEMENT_HEADING = re.compile(rf"^(?P<name>.+?)\s*:\s*(?P<grade>{GRADE_PATTERN})\s*$", re.I)
+_JUDGEMENT_HEADING = re.compile(
+    rf"^(?P<name>.+?)(?P<sep>\s*:\s*|\s+is\s*:?\s*|\s+)(?P<grade>{GRADE_PATTERN})\s*\.?\s*$", re.I
+)
+_JUDGEMENT_NAMES = {fold(name) for name in (*JUDGEMENTS, JUDGEMENT_2018)}
+_RUNNING_HEADER = re.compile(r"^inspection of .+ local authority children's services$", re.I)
+_INSPECTOR_ROLE = re.compile(r",?\s*\b(?:(?:his|her) majesty's inspector|hmi)\s*$", re.I)
+# The first block of the boilerplate that ends every Ofsted report: nothing after it is a finding.
+_BOILERPLATE = re.compile(
+    r"^(?:the office for standards in education, children's services and skills"
+    r"|ofsted has published|if you are not happy|if you would like a copy of this document"
+    r"|you may reuse this information|this (?:publication|report) is available at"
+    r"|interested in our work|(?:©|\(c\))?\s*crown copyright|www\.|https?://)",
+    re.IGNORECASE,
+)
 _DATES = re.compile(r"^inspection dates?\s*:\s*(?P<v>.+)$", re.IGNORECASE)
 _LEAD = re.compile(r"^lead inspector\s*:\s*(?P<v>.+)$", re.IGNORECASE)
 _IMPROVE = re.compile(r"^what needs to improve\b", re.IGNORECASE)
@@ -45,9 +59,14 @@ _LEAD_IN = re.compile(r"^[^.]{0,60}:$")
 
 
 def judgement_heading(block: Block) -> tuple[str, str] | None:
-    """Return (judgement, grade) when a block is a '<judgement>: <grade>' section heading."""
+    """Return (judgement, grade) when a block is a judgement section heading: '<judgement>:
+    <grade>', '<judgement> is: <grade>', or (naming the judgement exactly) '<judgement> <grade>'
+    and '<judgement> is <grade>.'."""
     match = _JUDGEMENT_HEADING.match(block.text)
     if not match or len(block.text) > 160:
+        return None
+    exact = fold(match["name"]) in _JUDGEMENT_NAMES
+    if ":" not in match["sep"] and not exact:
         return None
     judgement, grade = judgement_in(match["name"]), canonical_grade(match["grade"])
     return (judgement, grade) if judgement and grade else None
@@ -82,17 +101,31 @@ def framework_for(grades: dict[str, str]) -> str:
     return FRAMEWORK_2018 if JUDGEMENT_2018 in grades else FRAMEWORK
 
 
-def table_grades(blocks: list[Block]) -> dict[str, str]:
-    """Return the grades of the judgement/grade table, whose names wrap over lines."""
+def table_span(blocks: list[Block]) -> tuple[int, int] | None:
+    """Return where the judgement/grade table is, as (heading index, index after its last row):
+    it ends after the 'Overall effectiveness' row, or at the first block of prose."""
     start = next((i for i, b in enumerate(blocks) if fold(b.text) == "judgement grade"), None)
     if start is None:
+        return None
+    for index in range(start + 1, len(blocks)):
+        text = blocks[index].text
+        if len(text.split()) > 30:
+            return start, index
+        if fold(text).startswith(fold(OVERALL)):
+            if canonical_grade(fold(text)[len(fold(OVERALL)) :]):
+                return start, index + 1
+            following = blocks[index + 1].text if index + 1 < len(blocks) else ""
+            return start, index + (2 if canonical_grade(following) else 1)
+    return start, len(blocks)
+
+
+def table_grades(blocks: list[Block]) -> dict[str, str]:
+    """Return the grades of the judgement/grade table, whose names wrap over lines and whose
+    grades may stand in blocks of their own."""
+    span = table_span(blocks)
+    if span is None:
         return {}
-    region: list[str] = []
-    for block in blocks[start + 1 :]:
-        if len(block.text.split()) > 30:
-            break
-        region.append(block.text)
-    text = fold(" ".join(region))
+    text = fold(" ".join(block.text for block in blocks[span[0] + 1 : span[1]]))
     grades = {}
     for name in (JUDGEMENT_2018, *JUDGEMENTS):
         pattern = re.escape(fold(name)) + rf" ({GRADE_PATTERN})\b"
@@ -111,37 +144,91 @@ def report_authority(blocks: list[Block]) -> str | None:
     return None
 
 
-def parse_ilacs_report(blocks: list[Block], extracted: Extracted, source: SourceInfo) -> Report:
-    """Return the report of an ILACS inspection: grades, improvement items, judgement sections.
+def report_title(blocks: list[Block]) -> str | None:
+    """Return the report's title as printed ('Inspection of ... children's services')."""
+    head = blocks[:15]
+    return next(
+        (b.text for b in head if _REPORT_TITLE.match(b.text) or _OLD_TITLE.match(b.text)), None
+    )
 
-    Raises IncompleteReport when no grade can be read."""
-    grades = table_grades(blocks)
-    sections = SectionBuilder()
+
+def body_end(blocks: list[Block]) -> int:
+    """Return the index of the first block of the closing boilerplate (Ofsted's description,
+    licence, copyright, contact details), or the number of blocks when there is none."""
+    span = table_span(blocks)
+    start = span[1] if span else 0
+    found = (i for i in range(start, len(blocks)) if _BOILERPLATE.match(blocks[i].text))
+    return next(found, len(blocks))
+
+
+def inspection_details(blocks: list[Block]) -> tuple[str | None, str | None]:
+    """Return the inspection dates and the lead inspector's name (without 'HMI' or 'His/Her
+    Majesty's Inspector') the report states."""
     dates = lead = None
-    in_table = False
     for block in blocks:
-        if match := _DATES.match(block.text):
+        if (match := _DATES.match(block.text)) and dates is None:
             dates = match["v"]
-        elif match := _LEAD.match(block.text):
-            lead = match["v"]
-        elif fold(block.text) == "judgement grade":
-            in_table = True
-        elif in_table and len(block.text.split()) <= 30:
+        elif (match := _LEAD.match(block.text)) and lead is None:
+            lead = _INSPECTOR_ROLE.sub("", match["v"]).strip() or match["v"]
+    return dates, lead
+
+
+def is_noise(block: Block) -> bool:
+    """Return True for a block that is never a finding: the inspection details, a running
+    header left in the text, or a short line of contact details."""
+    text = block.text
+    if _DATES.match(text) or _LEAD.match(text) or _RUNNING_HEADER.match(text):
+        return True
+    return len(text.split()) <= 20 and is_chrome(text)
+
+
+def report_sections(blocks: list[Block]) -> tuple[tuple[Section, ...], dict[str, str]]:
+    """Return the sections of an ILACS report's body, and the grades its judgement headings
+    state. Prose after the judgement table and before any heading is the Overview."""
+    span = table_span(blocks)
+    sections = SectionBuilder()
+    stated: dict[str, str] = {}
+    for index, block in enumerate(blocks):
+        if is_noise(block) or (span and span[0] <= index < span[1]):
             continue
-        elif heading := judgement_heading(block):
-            in_table = False
-            grades.setdefault(*heading)
+        if heading := judgement_heading(block):
+            stated.setdefault(*heading)
             sections.start(heading[0])
         elif _IMPROVE.match(block.text):
             sections.start(IMPROVE)
-        elif in_table or sections.title:
-            in_table = False
-            if sections.title is None:
-                sections.start(OVERVIEW)
+        elif sections.title is not None:
             sections.add(block)
+        elif span and index >= span[1]:
+            sections.start(OVERVIEW)
+            sections.add(block)
+    return sections.build(), stated
+
+
+def grade_notes(table: dict[str, str], stated: dict[str, str]) -> list[str]:
+    """Return a note for each judgement whose heading states a grade other than the table's."""
+    return [
+        f"{name}: the judgement table says {table[name]}, its heading says {grade}"
+        for name, grade in stated.items()
+        if name in table and table[name] != grade
+    ]
+
+
+def parse_ilacs_report(blocks: list[Block], extracted: Extracted, source: SourceInfo) -> Report:
+    """Return the report of an ILACS inspection: grades (from the judgement table, else the
+    section headings), improvement items, the overview and one section per judgement.
+
+    Raises IncompleteReport when no grade can be read."""
+    body = blocks[: body_end(blocks)]
+    grades = table_grades(body)
+    sections, stated = report_sections(body)
+    notes = grade_notes(grades, stated)
+    grades = grades | {name: grade for name, grade in stated.items() if name not in grades}
     if not grades:
         raise IncompleteReport("Ofsted ILACS report with no judgement grades")
     authority = report_authority(blocks)
+    dates, lead = inspection_details(body)
+    if not authority:
+        notes.append("the document does not name its authority")
     return Report(
         regulator="Ofsted",
         framework=framework_for(grades),
@@ -150,15 +237,15 @@ def parse_ilacs_report(blocks: list[Block], extracted: Extracted, source: Source
         authority_from="document" if authority else None,
         grades=grades,
         overall_rating=grades.get(OVERALL),
-        sections=sections.build(),
+        sections=sections,
         publication=Publication(
-            title=extracted.metadata.get("title"),
+            title=extracted.metadata.get("title") or report_title(blocks),
             published=extracted.metadata.get("published"),
             inspection_dates=dates,
             lead_inspector=lead,
         ),
         source=source,
-        notes=() if authority else ("the document does not name its authority",),
+        notes=tuple(notes),
     )
 
 

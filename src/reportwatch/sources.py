@@ -157,3 +157,22 @@ def items_from_args(args: list[str], config: SourcesFile | None, base: Path) -> 
             configured = known.get(str(path.resolve()))
             items.append(configured or Item(str(path), Defaults(), arg))
     return items
+
+
+def config_path(option: Path | str | None) -> Path | None:
+    """Return the sources file to use: the one named, else ./reportwatch.toml if it exists."""
+    if option is not None:
+        return Path(option)
+    default = Path(DEFAULT_FILE)
+    return default if default.exists() else None
+
+
+def choose_items(inputs: list[str], config: Path | None) -> list[Item]:
+    """Return what a run ingests: the inputs named (files, folders, globs, URLs), else every
+    source of the sources file. Raises ConfigError when there is nothing to ingest."""
+    parsed = load_sources(config) if config is not None else None
+    if inputs:
+        return items_from_args(inputs, parsed, Path())
+    if parsed is not None and config is not None:
+        return items_from_config(parsed, config.parent)
+    raise ConfigError(f"nothing to ingest: name files, folders or URLs, or write {DEFAULT_FILE}")
