@@ -1,0 +1,278 @@
+"""The ingest flow: `reportwatch.pipeline.ingest` as a Prefect flow.
+
+The inputs are the ones `reportwatch ingest` would take (`choose_items`); they run in batches of
+`BATCH_SIZE` documents, never a task per section: one task fetches a batch's URLs ahead (retried,
+see `prefetch`), the next runs each input through `pipeline.ingest_item`, the pipeline's own code.
+Fetches run up to `MAX_WORKERS` at a time; records run one batch after the other, in input order,
+so versions are numbered exactly as `pipeline.ingest` numbers them. The
+store's lock is held for the whole run. Each run publishes two artifacts: the change summaries
+(Markdown, key `reportwatch-changes`) and one row per document touched (table,
+key `reportwatch-scores`).
+
+URL fetches wait on a Prefect rate limit per host, `reportwatch-host-<host>`, when one exists
+(`prefect gcl create reportwatch-host-<host> --limit 1 --slot-decay-per-second 0.5`); local files
+never ask the Prefect API anything.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.client.orchestration import get_client
+from prefect.concurrency.sync import rate_limit
+from prefect.exceptions import ObjectNotFound
+from prefect.futures import PrefectFuture
+from prefect.runtime import task_run
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+
+from reportwatch import pipeline, render, sources
+from reportwatch.fetch import UrlFetcher, is_url
+from reportwatch.pipeline import Outcome, RunResult
+from reportwatch.sources import Item
+from reportwatch.store import Store
+
+from .prefetch import Prefetched
+
+if TYPE_CHECKING:
+    from reportwatch.http import Fetcher
+
+BATCH_SIZE = 25
+MAX_WORKERS = 4
+FETCH_RETRIES = 2
+RETRY_DELAYS: list[float] = [10.0, 60.0]
+CHANGES_KEY = "reportwatch-changes"
+SCORES_KEY = "reportwatch-scores"
+HOST_LIMIT_PREFIX = "reportwatch-host-"
+
+Limits = frozenset[str]
+# Bounded: the default pool is unbounded, and costs ~7x more per task on two cores.
+TASK_RUNNER: TaskRunner[Any] = ThreadPoolTaskRunner(max_workers=MAX_WORKERS)
+
+
+# --- what to ingest, where to store it (as the CLI decides) ---
+
+
+def choose_items(inputs: Sequence[str] | None, config: str | None) -> list[Item]:
+    """Return the inputs a run ingests, as `reportwatch ingest` computes them
+    (`sources.choose_items`): the named inputs, else every source of the sources file, which is
+    the one named, else $REPORTWATCH_CONFIG, else ./reportwatch.toml when it exists. Raises
+    ConfigError when there is nothing to ingest."""
+    named = config or os.environ.get("REPORTWATCH_CONFIG")
+    return sources.choose_items(list(inputs or []), sources.config_path(named))
+
+
+def store_root(store: str | None) -> Path:
+    """Return the store folder: the one named, else $REPORTWATCH_STORE, else ./snapshots."""
+    return Path(store or os.environ.get("REPORTWATCH_STORE") or "snapshots")
+
+
+def batches(items: Sequence[Item], size: int = BATCH_SIZE) -> list[list[Item]]:
+    """Return items in consecutive batches of at most `size`."""
+    return [list(items[start : start + size]) for start in range(0, len(items), size)]
+
+
+# --- politeness per host ---
+
+
+def host_limit(location: str) -> str:
+    """Return the name of the Prefect rate limit for a URL's host."""
+    return HOST_LIMIT_PREFIX + (urlsplit(location).hostname or "unknown").lower()
+
+
+def existing_limits(items: Sequence[Item]) -> frozenset[str]:
+    """Return the per-host rate limits (limits with a slot decay) that exist for the URL inputs;
+    no API call when there are no URLs."""
+    names = sorted({host_limit(item.location) for item in items if is_url(item.location)})
+    found = set()
+    if names:
+        with get_client(sync_client=True) as client:
+            for name in names:
+                try:
+                    limit = client.read_global_concurrency_limit_by_name(name)
+                except ObjectNotFound:
+                    continue
+                if limit.slot_decay_per_second:
+                    found.add(name)
+    return frozenset(found)
+
+
+# --- tasks ---
+
+
+class FetchFailed(Exception):
+    """Some URLs of a batch could not be fetched: raised so that the fetch task is retried."""
+
+
+@task(
+    name="fetch-batch",
+    retries=FETCH_RETRIES,
+    retry_delay_seconds=RETRY_DELAYS,
+    cache_policy=NO_CACHE,
+)
+def fetch_batch(
+    batch: list[Item], store: Store, fetcher: UrlFetcher | None, ahead: Prefetched, limits: Limits
+) -> int:
+    """Fetch a batch's URLs ahead (local files are read when recorded) into `ahead`; return how
+    many failed. A retry fetches only the URLs that failed; after the last try their errors stay
+    in `ahead` and become those inputs' failed outcomes."""
+    urls = [item.location for item in batch if is_url(item.location)]
+    pending = [url for url in urls if fetcher is not None and ahead.needs(url)]
+    for url in pending:
+        assert fetcher is not None
+        if host_limit(url) in limits:
+            rate_limit(host_limit(url), strict=False)
+        ahead.fetch_into(fetcher, url, store.source_state(url).validators or None)
+    failed = [url for url in pending if ahead.error(url) is not None]
+    logger = get_run_logger()
+    logger.info("fetched %d URLs of %d inputs, %d failed", len(pending), len(batch), len(failed))
+    if failed and task_run.get_run_count() <= FETCH_RETRIES:
+        raise FetchFailed(f"{failed[0]}: {ahead.error(failed[0])} (+{len(failed) - 1} more)")
+    return len(failed)
+
+
+@task(name="record-batch", cache_policy=NO_CACHE)
+def record_batch(
+    batch: list[Item], store: Store, ahead: Prefetched, now: datetime
+) -> list[Outcome]:
+    """Run each input of a batch through `pipeline.ingest_item` (URLs replayed from `ahead`)."""
+    outcomes = [pipeline.ingest_item(store, item, now, ahead) for item in batch]
+    logger = get_run_logger()
+    for outcome in outcomes:
+        if outcome.status == "failed":
+            logger.warning("%s: %s", outcome.location, outcome.error)
+        else:
+            logger.info("%s: %s (v%s)", outcome.document, outcome.status, outcome.version)
+    return outcomes
+
+
+def run_batches(items: Sequence[Item], store: Store, fetcher: UrlFetcher | None) -> RunResult:
+    """Submit every batch and return the outcomes in input order. Fetches overlap; each record
+    waits for its fetch and for the record before it, so the store is written one batch at a time
+    in input order, as `pipeline.ingest` writes it."""
+    now = datetime.now(UTC)
+    ahead, limits = Prefetched(), existing_limits(items)
+    recorded: list[PrefectFuture[list[Outcome]]] = []
+    for batch in batches(items):
+        fetched = fetch_batch.submit(batch, store, fetcher, ahead, limits)
+        after: list[PrefectFuture[Any]] = [fetched, *recorded[-1:]]
+        future = record_batch.submit(batch, store, ahead, now, wait_for=after, return_state=False)
+        recorded.append(future)
+    return RunResult([outcome for future in recorded for outcome in future.result()])
+
+
+def url_fetcher(items: Sequence[Item]) -> Fetcher | None:
+    """Return the run's HTTP fetcher (one session a run, as `pipeline.ingest` makes it), or None
+    when no input is a URL."""
+    if not any(is_url(item.location) for item in items):
+        return None
+    from reportwatch.http import Fetcher
+
+    return Fetcher()
+
+
+# --- artifacts ---
+
+
+def tally(result: RunResult) -> str:
+    """Return '5 new, 0 changed, 0 unchanged, 0 failed' for a run."""
+    counts = dict.fromkeys(("new", "changed", "unchanged", "failed"), 0)
+    for outcome in result.outcomes:
+        counts[outcome.status] += 1
+    return ", ".join(f"{n} {status}" for status, n in counts.items())
+
+
+def changes_markdown(result: RunResult) -> str:
+    """Return the run's change summaries as Markdown, one per new or changed document, or
+    'no changes'; inputs that failed are listed after them."""
+    parts = [
+        render.markdown_summary(
+            render.document_title(o.report, o.document or o.location), o.changes, f" (v{o.version})"
+        )
+        for o in result.changed()
+    ] or ["no changes"]
+    if result.failed():
+        parts.append(
+            "\n".join(["**Failed**", ""] + [f"- {o.location}: {o.error}" for o in result.failed()])
+        )
+    parts.append(tally(result))
+    return "\n\n".join(parts)
+
+
+def score_rows(result: RunResult) -> list[dict[str, Any]]:
+    """Return one table row per input: its document, who and what it is about, its headline
+    score or grade, its status and version (failed inputs: the location and 'failed')."""
+    rows = []
+    for outcome in result.outcomes:
+        report = outcome.report
+        headline = render.report_rows(report)[:1] if report is not None else []
+        subject, verdict = headline[0] if headline else ("", "")
+        rows.append(
+            {
+                "document": outcome.document or outcome.location,
+                "authority": (report.authority or "(not named)") if report else "",
+                "regulator": report.regulator if report else "",
+                "statement/judgement": subject,
+                "score/grade": verdict,
+                "status": outcome.status,
+                "version": outcome.version,
+            }
+        )
+    return rows
+
+
+def publish(result: RunResult) -> None:
+    """Create the run's two artifacts: the change summaries and the table of documents."""
+    create_markdown_artifact(
+        changes_markdown(result), key=CHANGES_KEY, description="What changed in this run"
+    )
+    create_table_artifact(
+        score_rows(result), key=SCORES_KEY, description="Every document this run touched"
+    )
+
+
+# --- the flow ---
+
+
+@flow(name="ingest", task_runner=TASK_RUNNER)
+def ingest_flow(
+    inputs: list[str] | None = None, config: str | None = None, store: str | None = None
+) -> RunResult:
+    """Ingest inputs (default: every source in the sources file) into the snapshot store, publish
+    what changed as artifacts, and return every input's outcome."""
+    logger = get_run_logger()
+    items = choose_items(inputs, config)
+    target = Store(store_root(store))
+    logger.info("ingesting %d inputs into %s", len(items), target.root)
+    fetcher = url_fetcher(items)
+    try:
+        with target.locked():
+            result = run_batches(items, target, fetcher)
+    finally:
+        if fetcher is not None:
+            fetcher.close()
+    publish(result)
+    logger.info(tally(result))
+    return result
+
+
+def run_flow(
+    inputs: Sequence[str] | None = None,
+    config: str | Path | None = None,
+    store: str | Path | None = None,
+) -> RunResult:
+    """Run `ingest_flow` in this process (the CLI's entry when a Prefect API is configured) and
+    return its RunResult. Errors (ConfigError, StoreError) are raised as `pipeline.ingest` raises
+    them."""
+    return ingest_flow(
+        inputs=list(inputs) if inputs else None,
+        config=str(config) if config is not None else None,
+        store=str(store) if store is not None else None,
+    )

@@ -1,0 +1,349 @@
+"""The ingest flow in-process (Prefect test harness): outcomes, the store it writes compared with
+`pipeline.ingest`'s, the two artifacts, retries and rate limits, and the deployment definitions."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+import yaml
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from prefect.client.schemas.objects import ConcurrencyLimitStrategy
+from prefect.flows import load_flow_from_entrypoint
+from pytest_httpserver import HTTPServer
+
+import reportwatch_flows.ingest as flows_ingest
+from reportwatch import pipeline
+from reportwatch.errors import ConfigError
+from reportwatch.pipeline import RunResult
+from reportwatch.sources import Item, items_from_args, items_from_config, load_sources
+from reportwatch.store import Store
+from reportwatch_flows import serve as flows_serve
+from reportwatch_flows.ingest import choose_items, existing_limits, ingest_flow, run_flow
+
+from .conftest import ROOT, SEEDS
+
+HF = "cqc/hammersmith-and-fulham/learning-improvement-and-innovation"
+DOCUMENTS = [
+    HF,
+    "cqc/hammersmith-and-fulham/governance-management-and-sustainability",
+    "ofsted/hammersmith-and-fulham/ilacs",
+    "cqc/ealing/learning-improvement-and-innovation",
+    "cqc/unnamed-004-be58087aa61b4f94/learning-improvement-and-innovation",
+]
+EDITED_SEED = "000_c2e9ab2eba705b57.txt"
+harness = pytest.mark.usefixtures("prefect_harness")
+
+
+# --- helpers ---
+
+
+def run(inputs: list[str] | None, store: str, config: str | None = None) -> tuple[RunResult, UUID]:
+    """Run the flow; return its result and its flow run id."""
+    state = ingest_flow(inputs=inputs, config=config, store=store, return_state=True)
+    result: RunResult = state.result()
+    assert state.state_details.flow_run_id is not None
+    return result, state.state_details.flow_run_id
+
+
+def plain(inputs: list[str], store: str) -> RunResult:
+    """Ingest inputs the way `reportwatch ingest INPUTS` does, without Prefect."""
+    return pipeline.ingest(items_from_args(inputs, None, Path()), Store(store))
+
+
+def statuses(result: RunResult) -> list[tuple[str, str | None, int | None]]:
+    """Return each outcome's status, document and version."""
+    return [(o.status, o.document, o.version) for o in result.outcomes]
+
+
+def stored(root: Path) -> dict[str, Any]:
+    """Return every stored version's report, changes and meta (less its time), by path."""
+    found: dict[str, Any] = {}
+    for path in sorted((root / "documents").rglob("*.json")):
+        data = json.loads(path.read_text())
+        if path.name == "meta.json":
+            data.pop("ingested_at")
+        found[str(path.relative_to(root))] = data
+    return found
+
+
+def artifacts(flow_run_id: UUID) -> dict[str, Any]:
+    """Return a flow run's artifacts by key: the Markdown text, the table's rows."""
+    flow_runs = FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(flow_run_filter=flow_runs)
+    by_key = {a.key: a for a in found}
+    assert set(by_key) == {"reportwatch-changes", "reportwatch-scores"}
+    assert by_key["reportwatch-changes"].type == "markdown"
+    assert by_key["reportwatch-scores"].type == "table"
+    table = by_key["reportwatch-scores"].data
+    return {
+        "reportwatch-changes": by_key["reportwatch-changes"].data,
+        "reportwatch-scores": json.loads(table) if isinstance(table, str) else table,
+    }
+
+
+def edit_seed(project: Path) -> None:
+    """Reword one finding of one seed in the project's copy."""
+    path = project / "seeds" / EDITED_SEED
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("improving recruitment", "improving staff recruitment"))
+
+
+# --- runs over the seeds ---
+
+
+@harness
+def test_runs_store_what_pipeline_ingest_stores(project: Path) -> None:
+    first, _ = run(["seeds"], "flow-store")
+    assert statuses(first) == [("new", key, 1) for key in DOCUMENTS]
+    assert statuses(first) == statuses(plain(["seeds"], "plain-store"))
+
+    second, _ = run(["seeds"], "flow-store")
+    assert statuses(second) == [("unchanged", key, 1) for key in DOCUMENTS]
+    assert statuses(second) == statuses(plain(["seeds"], "plain-store"))
+
+    edit_seed(project)
+    third, _ = run(["seeds"], "flow-store")
+    assert statuses(third) == [("changed", HF, 2)] + [("unchanged", k, 1) for k in DOCUMENTS[1:]]
+    assert statuses(third) == statuses(plain(["seeds"], "plain-store"))
+
+    assert len(stored(project / "flow-store")) == 3 * 6
+    assert stored(project / "flow-store") == stored(project / "plain-store")
+
+
+@harness
+def test_artifacts_say_what_changed_and_list_every_document(project: Path) -> None:
+    _, first = run(["seeds"], "store")
+    published = artifacts(first)
+    markdown = published["reportwatch-changes"]
+    assert markdown.startswith(
+        "**Hammersmith and Fulham · Learning, improvement and innovation** (v1)\n\n"
+        "- new report: 2 - Evidence shows some shortfalls\n\n"
+    )
+    assert "**Ealing · Learning, improvement and innovation** (v1)" in markdown
+    assert markdown.endswith("\n\n5 new, 0 changed, 0 unchanged, 0 failed")
+    rows = published["reportwatch-scores"]
+    assert [row["document"] for row in rows] == DOCUMENTS
+    assert rows[2] == {
+        "document": "ofsted/hammersmith-and-fulham/ilacs",
+        "authority": "Hammersmith and Fulham",
+        "regulator": "Ofsted",
+        "statement/judgement": "Overall effectiveness",
+        "score/grade": "Good",
+        "status": "new",
+        "version": 1,
+    }
+    assert rows[4]["authority"] == "(not named)"
+
+    _, second = run(["seeds"], "store")
+    assert artifacts(second)["reportwatch-changes"] == (
+        "no changes\n\n0 new, 0 changed, 5 unchanged, 0 failed"
+    )
+
+    edit_seed(project)
+    _, third = run(["seeds"], "store")
+    published = artifacts(third)
+    assert published["reportwatch-changes"] == (
+        "**Hammersmith and Fulham · Learning, improvement and innovation** (v2)\n\n"
+        "- finding reworded in Key findings\n"
+        "  > … an implementation plan, which included improving **staff** recruitment and"
+        " retention, and learning and …\n\n"
+        "0 new, 1 changed, 4 unchanged, 0 failed"
+    )
+    assert [(r["status"], r["version"]) for r in published["reportwatch-scores"]] == [
+        ("changed", 2),
+        *[("unchanged", 1)] * 4,
+    ]
+
+
+@harness
+def test_a_bad_input_fails_alone_and_is_listed(project: Path) -> None:
+    result, flow_run_id = run(["seeds", "missing.txt"], "store")
+    expected = plain(["seeds", "missing.txt"], "plain-store")
+    assert statuses(result) == statuses(expected)
+    assert [(o.status, o.error) for o in result.failed()] == [("failed", "no such file")]
+    assert result.failed()[0].error == expected.failed()[0].error
+    published = artifacts(flow_run_id)
+    assert published["reportwatch-changes"].endswith(
+        "**Failed**\n\n- missing.txt: no such file\n\n5 new, 0 changed, 0 unchanged, 1 failed"
+    )
+    assert published["reportwatch-scores"][-1] == {
+        "document": "missing.txt",
+        "authority": "",
+        "regulator": "",
+        "statement/judgement": "",
+        "score/grade": "",
+        "status": "failed",
+        "version": None,
+    }
+
+
+@harness
+def test_sources_file_run_matches_pipeline_and_run_flow_returns_the_result(project: Path) -> None:
+    config = project / "reportwatch.toml"
+    config.write_text('[[source]]\npath = "seeds"\nauthority = "Barnet"\nregulator = "CQC"\n')
+    result = run_flow(None, config, project / "flow-store")
+    assert isinstance(result, RunResult)
+    items = items_from_config(load_sources(config), project)
+    expected = pipeline.ingest(items, Store(project / "plain-store"))
+    assert statuses(result) == statuses(expected)
+    assert "cqc/barnet/learning-improvement-and-innovation" in [o.document for o in result.outcomes]
+    assert stored(project / "flow-store") == stored(project / "plain-store")
+
+
+@harness
+def test_a_run_waits_for_the_store_lock(project: Path) -> None:
+    holding = threading.Event()
+
+    def hold() -> None:
+        with Store(project / "store").locked():
+            holding.set()
+            time.sleep(2)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    holding.wait(10)
+    began = time.monotonic()
+    result, _ = run(["seeds"], "store")
+    holder.join()
+    assert time.monotonic() - began >= 2
+    assert [o.status for o in result.outcomes] == ["new"] * 5
+
+
+@harness
+def test_nothing_to_ingest_raises_the_cli_error(project: Path) -> None:
+    with pytest.raises(ConfigError, match="nothing to ingest"):
+        run_flow(None, None, project / "store")
+
+
+# --- URLs: fetch retries, per-host rate limits ---
+
+
+@pytest.fixture
+def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Retry the fetch task without waiting."""
+    quick = flows_ingest.fetch_batch.with_options(retry_delay_seconds=0)
+    monkeypatch.setattr(flows_ingest, "fetch_batch", quick)
+
+
+@harness
+@pytest.mark.usefixtures("quick_retries")
+def test_fetch_task_retries_a_failed_url(project: Path, httpserver: HTTPServer) -> None:
+    text = (SEEDS / "003_3dab753b02dd6640.txt").read_bytes()
+    httpserver.expect_oneshot_request("/ealing").respond_with_data("", status=404)
+    httpserver.expect_request("/ealing").respond_with_data(text, content_type="text/plain")
+    url = httpserver.url_for("/ealing")
+    with get_client(sync_client=True) as client:  # exists: every URL fetch waits on it
+        client.create_global_concurrency_limit(_limit(flows_ingest.host_limit(url), 0.0001))
+    result, _ = run([url, "seeds/001_ac718487f3257af1.txt"], "store")
+    assert [o.status for o in result.outcomes] == ["new", "new"]
+    assert result.outcomes[0].document == "cqc/ealing/learning-improvement-and-innovation"
+
+
+@harness
+@pytest.mark.usefixtures("quick_retries")
+def test_a_url_that_keeps_failing_fails_as_pipeline_ingest_says(
+    project: Path, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/gone").respond_with_data("", status=404)
+    url = httpserver.url_for("/gone")
+    result, _ = run([url, "seeds/001_ac718487f3257af1.txt"], "store")
+    expected = plain([url, "seeds/001_ac718487f3257af1.txt"], "plain-store")
+    assert statuses(result) == statuses(expected)
+    assert [o.status for o in result.outcomes] == ["failed", "new"]
+    assert result.outcomes[0].error == expected.outcomes[0].error
+    assert len(httpserver.log) == 3 + 1  # three tries by the flow, one by pipeline.ingest
+
+
+def _limit(name: str, decay: float) -> Any:
+    """Return the request that creates a global concurrency limit."""
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+
+    return GlobalConcurrencyLimitCreate(name=name, limit=100, slot_decay_per_second=decay)
+
+
+@harness
+def test_only_existing_rate_limits_are_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    items = [Item("https://a.example/x"), Item("https://B.example/y"), Item("https://c.example/")]
+    with get_client(sync_client=True) as client:
+        client.create_global_concurrency_limit(_limit("reportwatch-host-a.example", 1.0))
+        client.create_global_concurrency_limit(_limit("reportwatch-host-b.example", 0.0))
+    assert existing_limits(items) == {"reportwatch-host-a.example"}
+
+    def no_api(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("local files must not ask the Prefect API")
+
+    monkeypatch.setattr(flows_ingest, "get_client", no_api)
+    assert existing_limits([Item("seeds/x.txt")]) == frozenset()
+
+
+# --- choosing inputs as the CLI does (no Prefect run needed) ---
+
+
+def test_inputs_are_chosen_as_the_cli_chooses_them(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(ConfigError, match="nothing to ingest"):
+        choose_items(None, None)
+    assert choose_items(["seeds"], None) == items_from_args(["seeds"], None, Path())
+
+    (project / "reportwatch.toml").write_text('[[source]]\npath = "seeds"\nauthority = "Barnet"\n')
+    sources = load_sources(project / "reportwatch.toml")
+    assert choose_items(None, None) == items_from_config(sources, Path("."))  # as the CLI
+    assert choose_items(["seeds/001_ac718487f3257af1.txt"], None) == items_from_args(
+        ["seeds/001_ac718487f3257af1.txt"], sources, Path()
+    )
+    assert choose_items(["seeds"], None)[0].defaults.authority == "Barnet"
+
+    other = project / "other.toml"
+    other.write_text('[[source]]\npath = "seeds/00[01]*"\n')
+    monkeypatch.setenv("REPORTWATCH_CONFIG", str(other))
+    assert len(choose_items(None, None)) == 2
+    assert len(choose_items(None, str(project / "reportwatch.toml"))) == 5
+
+
+# --- the deployment definitions ---
+
+
+def test_served_deployment_is_scheduled_in_london_one_run_at_a_time() -> None:
+    deployment = flows_serve.deployment(config="reportwatch.toml", store="/srv/snapshots")
+    assert deployment.name == "reportwatch-ingest"
+    assert deployment.parameters == {"config": "reportwatch.toml", "store": "/srv/snapshots"}
+    assert deployment.entrypoint == "reportwatch_flows.ingest.ingest_flow"
+    [schedule] = deployment.schedules or []
+    assert schedule.schedule.cron == "0 7 * * *"  # type: ignore[union-attr]
+    assert schedule.schedule.timezone == "Europe/London"  # type: ignore[union-attr]
+    assert deployment.concurrency_limit == 1
+    options = deployment.concurrency_options
+    assert options is not None
+    assert options.collision_strategy == ConcurrencyLimitStrategy.CANCEL_NEW
+    assert flows_serve.deployment().parameters == {}
+
+
+def test_prefect_yaml_defines_the_scheduled_deployment() -> None:
+    spec = yaml.safe_load((ROOT / "deploy" / "prefect.yaml").read_text())
+    assert spec["pull"] == [
+        {"prefect.deployments.steps.set_working_directory": {"directory": "{{ $PWD }}"}}
+    ]
+    [deployment] = spec["deployments"]
+    assert deployment["name"] == "reportwatch-ingest"
+    assert deployment["schedules"] == [
+        {"cron": "0 7 * * *", "timezone": "Europe/London", "active": True}
+    ]
+    assert deployment["concurrency_limit"] == {"limit": 1, "collision_strategy": "CANCEL_NEW"}
+    assert set(deployment["parameters"]) == {"config", "store"}
+    assert load_flow_from_entrypoint(deployment["entrypoint"]) is ingest_flow
+
+
+def test_telemetry_is_off() -> None:
+    assert os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
+    assert os.environ["DO_NOT_TRACK"] == "1"
+    assert "prefect.cloud" not in os.environ.get("PREFECT_API_URL", "")
