@@ -45,6 +45,17 @@ def store_option(func: F) -> F:
     )(func)
 
 
+def config_option(func: F) -> F:
+    """Add the --config option (env REPORTWATCH_CONFIG, default ./reportwatch.toml if present)."""
+    return click.option(
+        "--config",
+        "config_file",
+        envvar="REPORTWATCH_CONFIG",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help=f"Sources file (default: ./{DEFAULT_FILE} if present).",
+    )(func)
+
+
 def json_option(func: F) -> F:
     """Add the --json flag."""
     return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(func)
@@ -72,13 +83,7 @@ def main() -> None:
 
 @main.command()
 @click.argument("inputs", nargs=-1)
-@click.option(
-    "--config",
-    "config_file",
-    envvar="REPORTWATCH_CONFIG",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help=f"Sources file (default: ./{DEFAULT_FILE} if present).",
-)
+@config_option
 @click.option(
     "--prefect/--no-prefect",
     "use_prefect",
@@ -292,12 +297,7 @@ def reparse(store_path: Path, as_json: bool) -> None:
 
 
 @main.command()
-@click.option(
-    "--config",
-    "config_file",
-    envvar="REPORTWATCH_CONFIG",
-    type=click.Path(dir_okay=False, path_type=Path),
-)
+@config_option
 @json_option
 @reports_errors
 def sources(config_file: Path | None, as_json: bool) -> None:
@@ -321,12 +321,7 @@ def sources(config_file: Path | None, as_json: bool) -> None:
 
 
 @main.command()
-@click.option(
-    "--config",
-    "config_file",
-    envvar="REPORTWATCH_CONFIG",
-    type=click.Path(dir_okay=False, path_type=Path),
-)
+@config_option
 @store_option
 @click.option(
     "--cron", default="0 7 * * *", show_default=True, help="When to run, Europe/London time."
