@@ -35,6 +35,8 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from reportwatch import pipeline, render, sources
 from reportwatch.fetch import UrlFetcher, is_url
+from reportwatch.ledger import open_ledgers
+from reportwatch.notify import Delivery, NotifyPlan, notify, plan_for
 from reportwatch.pipeline import Outcome, RunResult
 from reportwatch.sources import Item
 from reportwatch.store import Store
@@ -178,6 +180,36 @@ def url_fetcher(items: Sequence[Item]) -> Fetcher | None:
     return Fetcher()
 
 
+@task(name="notify", cache_policy=NO_CACHE)
+def notify_channels(store: Store, plan: NotifyPlan) -> list[Delivery]:
+    """Send each channel what it is owed (`notify.notify`); log what could not be sent."""
+    deliveries = notify(store, plan)
+    logger = get_run_logger()
+    for delivery in deliveries:
+        if delivery.error:
+            logger.warning(
+                "notify %s: %s (kept for the next run)", delivery.channel, delivery.error
+            )
+        elif delivery.messages:
+            logger.info("notified %s: %d messages", delivery.channel, delivery.messages)
+    return deliveries
+
+
+def read_secret(name: str) -> str:
+    """Return the value of a Prefect Secret block (a channel's `url_secret`)."""
+    from prefect.blocks.system import Secret
+
+    block: Any = Secret.load(name)  # typed as maybe-async; in a sync flow it is the block
+    return str(block.get())
+
+
+def notify_plan(config: str | None, items: Sequence[Item], store: Store, send: bool) -> NotifyPlan:
+    """Return the run's notify plan, as `reportwatch ingest` makes it, with Prefect Secrets."""
+    named = config or os.environ.get("REPORTWATCH_CONFIG")
+    settings = sources.settings_of(sources.config_path(named))
+    return plan_for(settings, items, store, secret=read_secret, send=send)
+
+
 # --- artifacts ---
 
 
@@ -243,18 +275,26 @@ def publish(result: RunResult) -> None:
 
 @flow(name="ingest", task_runner=TASK_RUNNER)
 def ingest_flow(
-    inputs: list[str] | None = None, config: str | None = None, store: str | None = None
+    inputs: list[str] | None = None,
+    config: str | None = None,
+    store: str | None = None,
+    send: bool = True,
 ) -> RunResult:
-    """Ingest inputs (default: every source in the sources file) into the snapshot store, publish
-    what changed as artifacts, and return every input's outcome."""
+    """Ingest inputs (default: every source in the sources file) into the snapshot store, send
+    the notification channels what changed (unless `send` is off), publish it as artifacts, and
+    return every input's outcome and delivery."""
     logger = get_run_logger()
     items = choose_items(inputs, config)
     target = Store(store_root(store))
+    plan = notify_plan(config, items, target, send)
     logger.info("ingesting %d inputs into %s", len(items), target.root)
     fetcher = url_fetcher(items)
     try:
         with target.locked():
+            open_ledgers(target, plan.channels)
             result = run_batches(items, target, fetcher)
+            if plan.send:
+                result.deliveries = notify_channels(target, plan)
     finally:
         if fetcher is not None:
             fetcher.close()
@@ -267,6 +307,7 @@ def run_flow(
     inputs: Sequence[str] | None = None,
     config: str | Path | None = None,
     store: str | Path | None = None,
+    notify: bool = True,
 ) -> RunResult:
     """Run `ingest_flow` in this process (the CLI's entry when a Prefect API is configured) and
     return its RunResult. Errors (ConfigError, StoreError) are raised as `pipeline.ingest` raises
@@ -275,4 +316,5 @@ def run_flow(
         inputs=list(inputs) if inputs else None,
         config=str(config) if config is not None else None,
         store=str(store) if store is not None else None,
+        send=notify,
     )

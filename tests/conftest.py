@@ -13,6 +13,8 @@ from reportwatch.model import Report
 from reportwatch.normalize import Defaults
 from reportwatch.pipeline import parse
 
+from notify_receivers import mailbox, webhook  # noqa: F401  (fixtures for every test module)
+
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 LEARNING_HF = "000_c2e9ab2eba705b57.txt"

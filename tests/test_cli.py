@@ -30,6 +30,9 @@ Ealing                  CQC        Learning, improvement and innovation         
 note: seeds/004_be58087aa61b4f94.txt: the document does not name its authority: set `authority` for this source
 
 5 new, 0 changed, 0 unchanged, 0 failed
+
+notified outbox: 1 message, 5 events → snapshots/outbox/
+notified feed: 1 message, 5 events → snapshots/feed.atom
 """
 
 CHANGED_RUN = """\
@@ -42,6 +45,9 @@ Hammersmith and Fulham · Learning, improvement and innovation (v2)
       The local authority had [-identified-] {+recognised+} the dual pressures of being a …
 
 0 new, 1 changed, 0 unchanged, 0 failed
+
+notified outbox: 1 message, 1 event → snapshots/outbox/
+notified feed: 1 message, 1 event → snapshots/feed.atom
 """
 
 
@@ -176,7 +182,8 @@ def test_bad_input_is_one_line_and_the_rest_still_ingests(
     (seeds_copy / MARKDOWN_EXPORT).write_text(
         (seeds_copy / MARKDOWN_EXPORT).read_text() + "\nA finding added later.\n"
     )
-    result = run("ingest", "seeds")
+    # --no-notify: the good input's change is sent to the channels (tests/test_notify.py)
+    result = run("ingest", "seeds", "--no-notify")
     assert result.exit_code == 1
     assert result.stderr == f"error: seeds/{name}: {reason}\n"
     assert "0 new, 1 changed, 4 unchanged, 1 failed" in result.stdout

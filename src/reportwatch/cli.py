@@ -18,6 +18,7 @@ import click
 from reportwatch import pipeline, render
 from reportwatch.diff import diff_reports
 from reportwatch.errors import ReportwatchError
+from reportwatch.notify import Delivery, plan_for
 from reportwatch.pipeline import Outcome, RunResult
 from reportwatch.sources import (
     DEFAULT_FILE,
@@ -26,6 +27,7 @@ from reportwatch.sources import (
     config_path,
     items_from_config,
     load_sources,
+    settings_of,
 )
 from reportwatch.store import Store
 
@@ -90,6 +92,12 @@ def main() -> None:
     default=None,
     help="Run as a Prefect flow (default: when PREFECT_API_URL is set).",
 )
+@click.option(
+    "--notify/--no-notify",
+    "send",
+    default=True,
+    help="Send the channels what changed (default); --no-notify keeps it owed to them.",
+)
 @store_option
 @json_option
 @reports_errors
@@ -97,22 +105,39 @@ def ingest(
     inputs: tuple[str, ...],
     config_file: Path | None,
     use_prefect: bool | None,
+    send: bool,
     store_path: Path,
     as_json: bool,
 ) -> None:
     """Ingest INPUTS (files, folders, globs, URLs; none: every source in the sources file),
-    store a version of each document that changed, and print what changed."""
-    items = choose_items(list(inputs), config_path(config_file))
+    store a version of each document that changed, print what changed and send it to the
+    notification channels of the sources file (none configured: the store's outbox folder)."""
+    path = config_path(config_file)
+    items = choose_items(list(inputs), path)
     if use_prefect or (use_prefect is None and os.environ.get("PREFECT_API_URL")):
         from reportwatch_flows.ingest import run_flow  # Prefect is imported only on this path
 
-        result = run_flow(list(inputs), config_path(config_file), store_path)
+        result = run_flow(list(inputs), path, store_path, notify=send)
     else:
-        result = pipeline.ingest(items, Store(store_path))
+        store = Store(store_path)
+        plan = plan_for(settings_of(path), items, store, send=send)
+        result = pipeline.ingest(items, store, plan=plan)
     click.echo(render.to_json(ingest_json(result)) if as_json else ingest_text(result))
     for outcome in result.failed():
         click.echo(f"error: {outcome.location}: {outcome.error}", err=True)
-    sys.exit(1 if result.failed() else 0)
+    report_undelivered(result.deliveries)
+    sys.exit(1 if result.failed() or result.undelivered() else 0)
+
+
+def report_undelivered(deliveries: list[Delivery]) -> None:
+    """Say on stderr, one line a channel, what could not be delivered and that it is kept."""
+    for delivery in deliveries:
+        if delivery.error is not None:
+            click.echo(
+                f"error: notify {delivery.channel}: {delivery.error}; "
+                f"{render.counted(delivery.owed, 'event')} kept for the next run",
+                err=True,
+            )
 
 
 def ingest_json(result: RunResult) -> dict[str, Any]:
@@ -129,7 +154,8 @@ def ingest_json(result: RunResult) -> dict[str, Any]:
         }
         for o in result.outcomes
     ]
-    return {"documents": documents, "summary": tally(result)}
+    deliveries = [d.__dict__ for d in result.deliveries]
+    return {"documents": documents, "summary": tally(result), "notifications": deliveries}
 
 
 def tally(result: RunResult) -> dict[str, int]:
@@ -181,7 +207,19 @@ def ingest_text(result: RunResult) -> str:
     counts = tally(result)
     line = ", ".join(f"{n} {status}" for status, n in counts.items())
     parts.append(line if result.changed() else f"{line}\nno changes")
-    return "\n\n".join(parts)
+    sent = deliveries_text(result.deliveries)
+    return "\n\n".join(parts + ([sent] if sent else []))
+
+
+def deliveries_text(deliveries: list[Delivery]) -> str:
+    """Return one line a channel that was sent something:
+    'notified outbox: 1 message, 5 events → snapshots/outbox/'."""
+    lines = []
+    for d in deliveries:
+        if d.messages:
+            sent = f"{render.counted(d.messages, 'message')}, {render.counted(d.events, 'event')}"
+            lines.append(f"notified {d.channel}: {sent} → {d.where}")
+    return "\n".join(lines)
 
 
 @main.command()
@@ -318,6 +356,26 @@ def sources(config_file: Path | None, as_json: bool) -> None:
         return
     click.echo(render.table(["SOURCE", "AUTHORITY", "REGULATOR", "TAGS", "INPUTS"], rows))
     click.echo(f"{path}: {len(rows)} sources, ok")
+
+
+@main.command(name="notify")
+@config_option
+@store_option
+@json_option
+@reports_errors
+def notify_command(config_file: Path | None, store_path: Path, as_json: bool) -> None:
+    """Send each channel what it is owed (changes a failed delivery kept), without ingesting."""
+    path = config_path(config_file)
+    config = settings_of(path)
+    items = items_from_config(config, path.parent) if path is not None else []
+    store = Store(store_path)
+    deliveries = pipeline.deliver_owed(store, plan_for(config, items, store))
+    if as_json:
+        click.echo(render.to_json([d.__dict__ for d in deliveries]))
+    else:
+        click.echo(deliveries_text(deliveries) or "nothing owed")
+    report_undelivered(deliveries)
+    sys.exit(1 if any(d.error for d in deliveries) else 0)
 
 
 @main.command()

@@ -147,6 +147,27 @@ def change_sort_key(change: Change) -> tuple[int, int]:
     return SEVERITY_ORDER[change.severity], KIND_ORDER[change.kind]
 
 
+class Event(Frozen):
+    """One thing to tell people: a stored version and its change records, or a source that has
+    failed several runs in a row, or recovered. `id` names it for good: a channel is sent each
+    id once."""
+
+    id: str
+    kind: Literal["changes", "failing", "recovered"]
+    at: str
+    title: str
+    source: str
+    document: str | None = None
+    version: int | None = None
+    authority: str | None = None
+    regulator: str | None = None
+    tags: tuple[str, ...] = ()
+    changes: tuple[Change, ...] = ()
+    error: str | None = None
+    failures: int = 0
+    resent: bool = False
+
+
 class VersionMeta(Frozen):
     """What a stored version records about itself besides the raw bytes and the report."""
 
@@ -173,12 +194,14 @@ class Version(Frozen):
 
 class SourceState(Frozen):
     """What the store remembers about one input between runs: its last document, the HTTP
-    validators for conditional requests, and its run of consecutive failures."""
+    validators for conditional requests, and its run of consecutive failures (`failure_runs`
+    counts such runs, so that each has a number of its own)."""
 
     location: str
     document: str | None = None
     validators: dict[str, str] = Field(default_factory=dict)
     consecutive_failures: int = 0
+    failure_runs: int = 0
     last_error: str | None = None
     last_failure_at: str | None = None
     last_success_at: str | None = None

@@ -16,8 +16,10 @@ from reportwatch.diff import diff_reports, new_report
 from reportwatch.errors import IncompleteReport, ReportwatchError, StoreError
 from reportwatch.extract import extract
 from reportwatch.fetch import Fetched, UrlFetcher, fetch, is_url
+from reportwatch.ledger import open_ledgers
 from reportwatch.model import Change, ChangeKind, Report, SourceInfo, SourceState, VersionMeta
 from reportwatch.normalize import PARSER_VERSION, Defaults, normalize
+from reportwatch.notify import Delivery, NotifyPlan, notify
 from reportwatch.sources import Item
 from reportwatch.store import Store, report_hash, sha256
 from reportwatch.vocab import slug
@@ -44,6 +46,7 @@ class RunResult:
     """The outcomes of one run, in input order."""
 
     outcomes: list[Outcome]
+    deliveries: list[Delivery] = field(default_factory=list)
 
     def failed(self) -> list[Outcome]:
         """Return the outcomes of inputs that failed."""
@@ -52,6 +55,10 @@ class RunResult:
     def changed(self) -> list[Outcome]:
         """Return the outcomes that stored a new version (new documents and changed ones)."""
         return [o for o in self.outcomes if o.status in ("new", "changed")]
+
+    def undelivered(self) -> list[Delivery]:
+        """Return the channels a delivery failed to (their events wait for the next run)."""
+        return [d for d in self.deliveries if d.error is not None]
 
 
 def document_key(report: Report, location: str) -> str:
@@ -160,6 +167,7 @@ def next_state(
         return state.model_copy(
             update={
                 "consecutive_failures": state.consecutive_failures + 1,
+                "failure_runs": state.failure_runs + (state.consecutive_failures == 0),
                 "last_error": outcome.error,
                 "last_failure_at": when,
             }
@@ -178,9 +186,15 @@ def next_state(
     )
 
 
-def ingest(items: list[Item], store: Store, now: datetime | None = None) -> RunResult:
-    """Ingest inputs into the store under its lock and return every input's outcome. URLs share
-    one HTTP session for the run."""
+def ingest(
+    items: list[Item],
+    store: Store,
+    now: datetime | None = None,
+    plan: NotifyPlan | None = None,
+) -> RunResult:
+    """Ingest inputs into the store under its lock, then (with a plan) send each channel what it
+    is owed; return every input's outcome and every channel's delivery. URLs share one HTTP
+    session for the run."""
     moment = now or datetime.now(UTC)
     fetcher = None
     if any(is_url(item.location) for item in items):
@@ -188,11 +202,23 @@ def ingest(items: list[Item], store: Store, now: datetime | None = None) -> RunR
 
         fetcher = Fetcher()
     with store.locked():
+        if plan is not None:
+            open_ledgers(store, plan.channels)
         try:
-            return RunResult([ingest_item(store, item, moment, fetcher) for item in items])
+            result = RunResult([ingest_item(store, item, moment, fetcher) for item in items])
         finally:
             if fetcher is not None:
                 fetcher.close()
+        if plan is not None and plan.send:
+            result.deliveries = notify(store, plan)
+        return result
+
+
+def deliver_owed(store: Store, plan: NotifyPlan) -> list[Delivery]:
+    """Send each channel what it is owed, without ingesting anything; return the deliveries."""
+    with store.locked():
+        open_ledgers(store, plan.channels)
+        return notify(store, plan)
 
 
 def substantive(changes: list[Change]) -> list[Change]:

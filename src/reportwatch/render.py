@@ -172,6 +172,11 @@ def report_text(report: Report) -> str:
     return "\n".join(lines)
 
 
+def counted(number: int, noun: str) -> str:
+    """Return '1 message', '2 messages'."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def wrap(text: str) -> str:
     """Return text wrapped to the terminal width."""
     return "\n".join(textwrap.wrap(text, WIDTH)) or text

@@ -19,6 +19,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
+from reportwatch.channels import ChannelConfig, NotifySettings
 from reportwatch.errors import ConfigError
 from reportwatch.normalize import Defaults
 
@@ -57,6 +58,8 @@ class SourcesFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     source: list[SourceConfig] = []
+    notify: NotifySettings = NotifySettings()
+    channel: list[ChannelConfig] = []
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,11 @@ def config_path(option: Path | str | None) -> Path | None:
         return Path(option)
     default = Path(DEFAULT_FILE)
     return default if default.exists() else None
+
+
+def settings_of(config: Path | None) -> SourcesFile:
+    """Return the sources file's settings (an empty file's defaults when there is none)."""
+    return load_sources(config) if config is not None else SourcesFile()
 
 
 def choose_items(inputs: list[str], config: Path | None) -> list[Item]:

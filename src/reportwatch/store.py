@@ -254,6 +254,13 @@ class Store:
         state: SourceState = self.read_model(path, SourceState)
         return state
 
+    def source_states(self) -> list[SourceState]:
+        """Return the remembered state of every input that has one, sorted by location."""
+        folder = self.root / "sources"
+        paths = sorted(folder.glob("*.json")) if folder.is_dir() else []
+        states: list[SourceState] = [self.read_model(p, SourceState) for p in paths]
+        return sorted(states, key=lambda state: state.location)
+
     def save_source_state(self, state: SourceState) -> None:
         """Write an input's state atomically (only when it differs from what is stored)."""
         path = self.source_path(state.location)
