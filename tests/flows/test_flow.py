@@ -18,6 +18,7 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.objects import ConcurrencyLimitStrategy
 from prefect.flows import load_flow_from_entrypoint
 from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 import reportwatch_flows.ingest as flows_ingest
 from reportwatch import pipeline
@@ -117,6 +118,37 @@ def test_runs_store_what_pipeline_ingest_stores(project: Path) -> None:
 
     assert len(stored(project / "flow-store")) == 3 * 6
     assert stored(project / "flow-store") == stored(project / "plain-store")
+    sent = [(d.channel, d.messages, d.events, d.error) for d in third.deliveries]
+    assert sent == [("outbox", 1, 1, None), ("feed", 1, 1, None)]
+    assert len(list((project / "flow-store/outbox").glob("*.md"))) == 2
+
+
+@harness
+def test_a_channel_url_from_a_prefect_secret_is_delivered_to(
+    project: Path, httpserver: HTTPServer
+) -> None:
+    from prefect.blocks.system import Secret
+
+    received: list[str] = []
+
+    def receive(request: Request) -> Response:
+        received.append(json.loads(request.get_data())["title"])
+        return Response("ok")
+
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(receive)
+    Secret(value=f"json://127.0.0.1:{httpserver.port}/hook").save("team-hook", overwrite=True)
+    Path("reportwatch.toml").write_text(
+        '[[source]]\npath = "seeds"\n[[channel]]\nname = "team"\nurl_secret = "team-hook"\n'
+    )
+    run(None, "store")
+    edit_seed(project)
+    result, _ = run(None, "store")
+    sent = [(d.channel, d.messages, d.error) for d in result.deliveries]
+    assert sent == [("team", 1, None), ("feed", 1, None)]
+    assert received[1] == (
+        "Hammersmith and Fulham · Learning, improvement and innovation: finding reworded in "
+        "Key findings"
+    )
 
 
 @harness
