@@ -138,8 +138,9 @@ def failed(
     error: ReportwatchError,
     unsent: list[tuple[list[Event], list[Event]]],
 ) -> Delivery:
-    """Record a failed delivery in the ledger (the events stay owed) and return the result."""
-    ledger.sending = []
+    """Record a failed delivery in the ledger (the events stay owed, those sent before by an
+    interrupted run still marked so) and return the result."""
+    ledger.sending = [event.id for _, chosen in unsent for event in chosen if event.resent]
     ledger.failed_attempts += 1
     ledger.last_error = str(error)
     save_ledger(store, channel, ledger)
