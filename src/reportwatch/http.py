@@ -48,12 +48,11 @@ from urllib3.util.retry import Retry
 
 from reportwatch import __version__
 from reportwatch.errors import ConfigError, InputError
-from reportwatch.fetch import Fetched
+from reportwatch.fetch import VALIDATOR_KEYS, Fetched
 
 MB = 1024 * 1024
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 CHUNK = 64 * 1024
-VALIDATOR_KEYS = ("etag", "last_modified")
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Literal
 from reportwatch.diff import diff_reports, new_report
 from reportwatch.errors import IncompleteReport, ReportwatchError, StoreError
 from reportwatch.extract import extract
-from reportwatch.fetch import Fetched, UrlFetcher, fetch, is_url
+from reportwatch.fetch import VALIDATOR_KEYS, Fetched, UrlFetcher, fetch, is_url
 from reportwatch.model import Change, ChangeKind, Report, SourceInfo, SourceState, VersionMeta
 from reportwatch.normalize import PARSER_VERSION, Defaults, normalize
 from reportwatch.sources import Item
@@ -164,8 +164,6 @@ def next_state(
                 "last_failure_at": when,
             }
         )
-    from reportwatch.http import VALIDATOR_KEYS
-
     validators = state.validators if fetched.not_modified else fetched.http
     return state.model_copy(
         update={
