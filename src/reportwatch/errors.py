@@ -19,3 +19,7 @@ class StoreError(ReportwatchError):
 
 class ConfigError(ReportwatchError):
     """A mistake in the sources file or in the settings."""
+
+
+class FetchError(InputError):
+    """A URL that could not be fetched; the message is one short line naming the reason."""
