@@ -35,6 +35,7 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from reportwatch import pipeline, render, sources
 from reportwatch.fetch import UrlFetcher, is_url
+from reportwatch.http_settings import HttpSettings
 from reportwatch.pipeline import Outcome, RunResult
 from reportwatch.sources import Item
 from reportwatch.store import Store
@@ -65,8 +66,13 @@ def choose_items(inputs: Sequence[str] | None, config: str | None) -> list[Item]
     (`sources.choose_items`): the named inputs, else every source of the sources file, which is
     the one named, else $REPORTWATCH_CONFIG, else ./reportwatch.toml when it exists. Raises
     ConfigError when there is nothing to ingest."""
-    named = config or os.environ.get("REPORTWATCH_CONFIG")
-    return sources.choose_items(list(inputs or []), sources.config_path(named))
+    return sources.choose_items(list(inputs or []), sources_file(config))
+
+
+def sources_file(config: str | None) -> Path | None:
+    """Return the sources file a run reads: the one named, else $REPORTWATCH_CONFIG, else
+    ./reportwatch.toml when it exists (None: no sources file)."""
+    return sources.config_path(config or os.environ.get("REPORTWATCH_CONFIG"))
 
 
 def store_root(store: str | None) -> Path:
@@ -168,14 +174,14 @@ def run_batches(items: Sequence[Item], store: Store, fetcher: UrlFetcher | None)
     return RunResult([outcome for future in recorded for outcome in future.result()])
 
 
-def url_fetcher(items: Sequence[Item]) -> Fetcher | None:
-    """Return the run's HTTP fetcher (one session a run, as `pipeline.ingest` makes it), or None
-    when no input is a URL."""
+def url_fetcher(items: Sequence[Item], settings: HttpSettings) -> Fetcher | None:
+    """Return the run's HTTP fetcher with the sources file's [http] settings (one session a run,
+    as `pipeline.ingest` makes it), or None when no input is a URL."""
     if not any(is_url(item.location) for item in items):
         return None
     from reportwatch.http import Fetcher
 
-    return Fetcher()
+    return Fetcher(settings)
 
 
 # --- artifacts ---
@@ -251,7 +257,7 @@ def ingest_flow(
     items = choose_items(inputs, config)
     target = Store(store_root(store))
     logger.info("ingesting %d inputs into %s", len(items), target.root)
-    fetcher = url_fetcher(items)
+    fetcher = url_fetcher(items, sources.http_settings(sources_file(config)))
     try:
         with target.locked():
             result = run_batches(items, target, fetcher)

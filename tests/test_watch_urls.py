@@ -10,7 +10,10 @@ from click.testing import CliRunner, Result
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+import reportwatch.http
 from reportwatch.cli import main
+from reportwatch.http import Fetcher
+from reportwatch.http_settings import DEFAULT_SETTINGS, HttpSettings
 from reportwatch.store import Store
 
 from conftest import LEARNING_HF, seed_text
@@ -115,3 +118,48 @@ def test_sources_file_urls_are_watched(workdir: Path, httpserver: HTTPServer) ->
     )
     assert statuses(ingest()) == [("new", None)]
     assert Store("snapshots").documents() == [HF_LEARNING]
+
+
+@pytest.fixture
+def fetchers(monkeypatch: pytest.MonkeyPatch) -> list[Fetcher]:
+    """Return the list of every Fetcher a run makes (real ones, recorded as they are made)."""
+    made: list[Fetcher] = []
+
+    class Recorded(Fetcher):
+        def __init__(self, settings: HttpSettings = DEFAULT_SETTINGS) -> None:
+            super().__init__(settings)
+            made.append(self)
+
+    monkeypatch.setattr(reportwatch.http, "Fetcher", Recorded)
+    return made
+
+
+def test_http_table_of_the_sources_file_is_how_urls_are_fetched(
+    workdir: Path, httpserver: HTTPServer, fetchers: list[Fetcher]
+) -> None:
+    httpserver.expect_request("/busy").respond_with_data("Service Unavailable", status=503)
+    Path("reportwatch.toml").write_text(
+        f'[[source]]\nurl = "{httpserver.url_for("/busy")}"\n\n'
+        "[http]\nretries = 1\nbackoff = 0\nper_host = 1\nmin_interval = 0.25\n"
+        'user_agent = "reportwatch-test (ops@example.org)"\n'
+    )
+    assert statuses(ingest()) == [("failed", "HTTP 503 Service Unavailable after 1 retry")]
+    assert len(httpserver.log) == 2  # one try and the one retry configured
+    agents = {request.headers["User-Agent"] for request, _ in httpserver.log}
+    assert agents == {"reportwatch-test (ops@example.org)"}
+    [fetcher] = fetchers
+    assert (fetcher.settings.per_host, fetcher.settings.min_interval) == (1, 0.25)
+
+
+def test_a_bad_http_setting_stops_the_run_naming_line_and_key(
+    workdir: Path, httpserver: HTTPServer
+) -> None:
+    Path("reportwatch.toml").write_text(
+        f'[[source]]\nurl = "{httpserver.url_for("/p")}"\n\n[http]\nper_host = 0\n'
+    )
+    result = ingest()
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: reportwatch.toml:5: http.per_host: Input should be greater than or equal to 1\n"
+    )
+    assert httpserver.log == []

@@ -24,6 +24,7 @@ from reportwatch.sources import (
     SourcesFile,
     choose_items,
     config_path,
+    http_settings,
     items_from_config,
     load_sources,
 )
@@ -108,7 +109,8 @@ def ingest(
 
         result = run_flow(list(inputs), config_path(config_file), store_path)
     else:
-        result = pipeline.ingest(items, Store(store_path))
+        http = http_settings(config_path(config_file))
+        result = pipeline.ingest(items, Store(store_path), http=http)
     click.echo(render.to_json(ingest_json(result)) if as_json else ingest_text(result))
     for outcome in result.failed():
         click.echo(f"error: {outcome.location}: {outcome.error}", err=True)

@@ -16,6 +16,7 @@ from reportwatch.diff import diff_reports, new_report
 from reportwatch.errors import IncompleteReport, ReportwatchError, StoreError
 from reportwatch.extract import extract
 from reportwatch.fetch import VALIDATOR_KEYS, Fetched, UrlFetcher, fetch, is_url
+from reportwatch.http_settings import DEFAULT_SETTINGS, HttpSettings
 from reportwatch.model import Change, ChangeKind, Report, SourceInfo, SourceState, VersionMeta
 from reportwatch.normalize import PARSER_VERSION, Defaults, normalize
 from reportwatch.sources import Item
@@ -176,15 +177,20 @@ def next_state(
     )
 
 
-def ingest(items: list[Item], store: Store, now: datetime | None = None) -> RunResult:
+def ingest(
+    items: list[Item],
+    store: Store,
+    now: datetime | None = None,
+    http: HttpSettings = DEFAULT_SETTINGS,
+) -> RunResult:
     """Ingest inputs into the store under its lock and return every input's outcome. URLs share
-    one HTTP session for the run."""
+    one HTTP session for the run, fetching as `http` (the sources file's [http]) says."""
     moment = now or datetime.now(UTC)
     fetcher = None
     if any(is_url(item.location) for item in items):
         from reportwatch.http import Fetcher
 
-        fetcher = Fetcher()
+        fetcher = Fetcher(http)
     with store.locked():
         try:
             return RunResult([ingest_item(store, item, moment, fetcher) for item in items])
