@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from prefect import flow, get_run_logger, task
+from prefect import State, Task, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import TaskRun
 from prefect.concurrency.sync import rate_limit
 from prefect.exceptions import ObjectNotFound
 from prefect.futures import PrefectFuture
@@ -114,21 +115,36 @@ def existing_limits(items: Sequence[Item]) -> frozenset[str]:
 
 
 class FetchFailed(Exception):
-    """Some URLs of a batch could not be fetched: raised so that the fetch task is retried."""
+    """Some URLs of a batch failed for a reason that may pass (`FetchError.transient`): raised
+    so that the fetch task is retried."""
+
+
+def transient_failure(task: Task[..., Any], run: TaskRun, state: State[Any]) -> bool:
+    """Prefect retry condition of the fetch task: retry only a FetchFailed (some URL failed for
+    a transient reason); a failure of the task itself is not retried."""
+    try:
+        state.result()
+    except FetchFailed:
+        return True
+    except Exception:
+        return False
+    return False
 
 
 @task(
     name="fetch-batch",
     retries=FETCH_RETRIES,
     retry_delay_seconds=RETRY_DELAYS,
+    retry_condition_fn=transient_failure,
     cache_policy=NO_CACHE,
 )
 def fetch_batch(
     batch: list[Item], store: Store, fetcher: UrlFetcher | None, ahead: Prefetched, limits: Limits
 ) -> int:
     """Fetch a batch's URLs ahead (local files are read when recorded) into `ahead`; return how
-    many failed. A retry fetches only the URLs that failed; after the last try their errors stay
-    in `ahead` and become those inputs' failed outcomes."""
+    many failed. The task is retried while some URL failed for a transient reason (a connection
+    error, a timeout, 429, 5xx), and a retry fetches only those URLs; a 404 is asked once. After
+    the last try the errors stay in `ahead` and become those inputs' failed outcomes."""
     urls = [item.location for item in batch if is_url(item.location)]
     pending = [url for url in urls if fetcher is not None and ahead.needs(url)]
     for url in pending:
@@ -139,8 +155,9 @@ def fetch_batch(
     failed = [url for url in pending if ahead.error(url) is not None]
     logger = get_run_logger()
     logger.info("fetched %d URLs of %d inputs, %d failed", len(pending), len(batch), len(failed))
-    if failed and task_run.get_run_count() <= FETCH_RETRIES:
-        raise FetchFailed(f"{failed[0]}: {ahead.error(failed[0])} (+{len(failed) - 1} more)")
+    again = [url for url in failed if ahead.needs(url)]
+    if again and task_run.get_run_count() <= FETCH_RETRIES:
+        raise FetchFailed(f"{again[0]}: {ahead.error(again[0])} (+{len(again) - 1} more)")
     return len(failed)
 
 

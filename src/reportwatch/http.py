@@ -18,8 +18,8 @@ One `Fetcher` (one `requests.Session`) serves a run. What it does on every fetch
   start and after the previous response arrived. Retries inside urllib3 are spaced by backoff.
 
 Every failure raises `FetchError` (an `InputError`) with one short line naming the reason
-(`http_failures`); the caller adds the URL. The settings are `http_settings.HttpSettings`; a final
-response is read by `http_response`.
+(`http_failures`) and whether it is transient (may pass if tried later); the caller adds the
+URL. The settings are `http_settings.HttpSettings`; a final response is read by `http_response`.
 """
 
 from __future__ import annotations
@@ -39,8 +39,8 @@ from urllib3.util.retry import Retry
 
 from reportwatch.errors import FetchError
 from reportwatch.fetch import VALIDATOR_KEYS, Fetched
-from reportwatch.http_failures import TRANSPORT_ERRORS, RetryAfterTooLong, describe
-from reportwatch.http_response import content_type, read_body, status_message, validators_of
+from reportwatch.http_failures import TRANSPORT_ERRORS, RetryAfterTooLong, describe, fetch_error
+from reportwatch.http_response import content_type, read_body, status_error, validators_of
 from reportwatch.http_settings import DEFAULT_SETTINGS, HttpSettings
 from reportwatch.url_policy import redirect_guard, redirect_refusal, scheme_refused
 
@@ -172,7 +172,7 @@ class Fetcher:
         except FetchError:
             raise
         except TRANSPORT_ERRORS as exc:
-            raise FetchError(describe(exc, self.settings)) from exc
+            raise fetch_error(exc, self.settings) from exc
 
     def _get(self, url: str, validators: dict[str, str]) -> requests.Response:
         """Send a GET (conditional when there are validators); return the streamed response."""
@@ -197,7 +197,7 @@ class Fetcher:
             kept = {**validators, **validators_of(response)}
             return Fetched(url, b"", http=kept, not_modified=True)
         if response.status_code != 200:
-            raise FetchError(status_message(response))
+            raise status_error(response)
         body = read_body(response, self.settings.max_bytes)
         if not body:
             raise FetchError("empty response")

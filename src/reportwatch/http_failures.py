@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import requests
 import urllib3.exceptions as u3
 
+from reportwatch.errors import FetchError
 from reportwatch.http_settings import HttpSettings
 from reportwatch.url_policy import RedirectRefused
 
@@ -37,19 +38,20 @@ def causes(exc: BaseException) -> Iterator[BaseException]:
         pending += [item for item in linked if isinstance(item, BaseException)]
 
 
-# The first row any link of an exception's chain matches names the reason.
-CAUSE_TEXT: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
-    ((u3.NameResolutionError, socket.gaierror), "could not resolve host"),
-    ((ConnectionRefusedError,), "connection refused"),
-    ((TimeoutError, u3.TimeoutError, requests.Timeout), "timed out after {timeout:g}s"),
-    ((ssl.SSLError, u3.SSLError, requests.exceptions.SSLError), "TLS error ({detail})"),
-    ((http.client.RemoteDisconnected,), "server closed the connection without a response"),
-    ((ConnectionResetError,), "connection reset by server"),
-    ((u3.IncompleteRead, http.client.IncompleteRead), "truncated response"),
-    ((requests.exceptions.ChunkedEncodingError,), "truncated response"),
-    ((requests.exceptions.ContentDecodingError,), "could not decompress the response"),
-    ((u3.NewConnectionError, ConnectionError), "could not connect"),
-    ((http.client.HTTPException, u3.ProtocolError), "malformed response"),
+# The first row any link of an exception's chain matches names the reason, and says whether
+# trying again later may help.
+CAUSE_TEXT: tuple[tuple[tuple[type[BaseException], ...], str, bool], ...] = (
+    ((u3.NameResolutionError, socket.gaierror), "could not resolve host", True),
+    ((ConnectionRefusedError,), "connection refused", True),
+    ((TimeoutError, u3.TimeoutError, requests.Timeout), "timed out after {timeout:g}s", True),
+    ((ssl.SSLError, u3.SSLError, requests.exceptions.SSLError), "TLS error ({detail})", False),
+    ((http.client.RemoteDisconnected,), "server closed the connection without a response", True),
+    ((ConnectionResetError,), "connection reset by server", True),
+    ((u3.IncompleteRead, http.client.IncompleteRead), "truncated response", True),
+    ((requests.exceptions.ChunkedEncodingError,), "truncated response", True),
+    ((requests.exceptions.ContentDecodingError,), "could not decompress the response", False),
+    ((u3.NewConnectionError, ConnectionError), "could not connect", True),
+    ((http.client.HTTPException, u3.ProtocolError), "malformed response", False),
 )
 
 
@@ -64,25 +66,35 @@ def ssl_detail(links: list[BaseException]) -> str:
 
 def describe(exc: BaseException, settings: HttpSettings) -> str:
     """Return the one-line reason for an exception raised while fetching."""
-    if isinstance(exc, RetryAfterTooLong):
-        return (
-            f"server asked to retry after {exc.seconds:.0f}s, "
-            f"more than the {settings.max_retry_after:g}s limit"
-        )
+    return explain(exc, settings)[0]
+
+
+def fetch_error(exc: BaseException, settings: HttpSettings) -> FetchError:
+    """Return the FetchError for an exception raised while fetching: its reason, and whether
+    it is transient."""
+    return FetchError(*explain(exc, settings))
+
+
+def explain(exc: BaseException, settings: HttpSettings) -> tuple[str, bool]:
+    """Return the one-line reason for an exception raised while fetching, and whether the
+    fetch may succeed if tried again later."""
+    if isinstance(exc, RetryAfterTooLong):  # a 429 or 503 that asked for a long wait
+        text = f"server asked to retry after {exc.seconds:.0f}s, more than the "
+        return text + f"{settings.max_retry_after:g}s limit", True
     if isinstance(exc, RedirectRefused):
-        return str(exc)
+        return str(exc), False
     if isinstance(exc, requests.TooManyRedirects):
-        return "too many redirects"
+        return "too many redirects", False
     if isinstance(exc, requests.exceptions.InvalidSchema):
-        return "refused redirect to a non-http(s) URL"
+        return "refused redirect to a non-http(s) URL", False
     if isinstance(exc, requests.exceptions.InvalidURL | u3.LocationParseError):
-        return "invalid URL"
+        return "invalid URL", False
     chain = list(causes(exc))
-    for kinds, text in CAUSE_TEXT:
+    for kinds, text, transient in CAUSE_TEXT:
         matches = [link for link in chain if isinstance(link, kinds)]
         if matches:
-            return text.format(timeout=settings.timeout, detail=ssl_detail(matches))
-    return f"request failed ({type(exc).__name__})"
+            return text.format(timeout=settings.timeout, detail=ssl_detail(matches)), transient
+    return f"request failed ({type(exc).__name__})", True  # some failure of the connection
 
 
 TRANSPORT_ERRORS = (

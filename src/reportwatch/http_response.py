@@ -47,7 +47,7 @@ def read_body(response: requests.Response, max_bytes: int) -> bytes:
         chunks.append(chunk)
     encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
     if declared is not None and not encoded and size < declared:
-        raise FetchError("truncated response")
+        raise FetchError("truncated response", transient=True)
     return b"".join(chunks)
 
 
@@ -86,3 +86,10 @@ def status_message(response: requests.Response) -> str:
     if count:
         return f"{text} after {count} {'retry' if count == 1 else 'retries'}"
     return text
+
+
+def status_error(response: requests.Response) -> FetchError:
+    """Return the FetchError for a final status other than 200 / 304: transient for 429 and
+    5xx (the server may answer later), not for any other."""
+    code = response.status_code
+    return FetchError(status_message(response), transient=code == 429 or code >= 500)
