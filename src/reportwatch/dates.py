@@ -26,3 +26,14 @@ def iso_date(text: str) -> str | None:
         except ValueError:
             continue
     return None
+
+
+_ONE_DATE = re.compile(rf"\s*(?:{DATE}|\d{{4}}-\d{{2}}-\d{{2}}T[\d:.]+(?:Z|[+-][\d:]+)?)\s*")
+
+
+def iso_or_printed(text: str) -> str:
+    """Return text that is one date as YYYY-MM-DD; anything else (a date that does not exist,
+    a range of dates, words) as printed."""
+    if _ONE_DATE.fullmatch(text):
+        return iso_date(text) or text
+    return text

@@ -30,11 +30,12 @@ def date_key(label: str) -> str | None:
 
 
 def stamp_dates(text: str) -> dict[str, str]:
-    """Return the first 'published' and 'last updated' dates that date stamps in text state."""
+    """Return the first 'published' and 'last updated' dates that date stamps in text state, as
+    YYYY-MM-DD (as printed when the date does not exist: '31 February 2025')."""
     found: dict[str, str] = {}
     for match in STAMP.finditer(text):
-        if (key := date_key(match["label"])) and (date := iso_date(match["date"])):
-            found.setdefault(key, date)
+        if key := date_key(match["label"]):
+            found.setdefault(key, iso_date(match["date"]) or collapse(match["date"]))
     return found
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from reportwatch.dates import DATE
 from reportwatch.errors import IncompleteReport
 from reportwatch.extract import Block, Extracted
 from reportwatch.model import Publication, Report, Score, SourceInfo
@@ -24,8 +25,8 @@ FRAMEWORK = "CQC local authority assessment"
 _AUTHORITY = re.compile(r"^(?P<name>.+?):\s*local authority assessment\b", re.IGNORECASE)
 _SCORE = re.compile(r"^score\s*:\s*(?P<value>[1-4])\s*$", re.IGNORECASE)
 _SCORE_LABEL = re.compile(r"^(?P<value>[1-4])\s*-\s*(?P<label>evidence shows .+?)\.?$", re.I)
-_PUBLISHED = re.compile(r"published:?\s*(?P<date>\d{1,2} \w+ \d{4})", re.IGNORECASE)
-_UPDATED = re.compile(r"last updated:?\s*(?P<date>\d{1,2} \w+ \d{4})", re.IGNORECASE)
+_PUBLISHED = re.compile(rf"published:?\s*(?P<date>{DATE})", re.IGNORECASE)
+_UPDATED = re.compile(rf"last updated:?\s*(?P<date>{DATE})", re.IGNORECASE)
 _RATINGS = ("outstanding", "good", "requires improvement", "inadequate")
 _PERCENT = (
     re.compile(r"scored (?P<n>\d{1,3}) out of 100", re.IGNORECASE),
