@@ -29,7 +29,7 @@ from reportwatch.store import Store
 from reportwatch_flows import serve as flows_serve
 from reportwatch_flows.ingest import choose_items, existing_limits, ingest_flow, run_flow
 
-from .conftest import ROOT, SEEDS
+from .conftest import ROOT, SEEDS, stored
 
 HF = "cqc/hammersmith-and-fulham/learning-improvement-and-innovation"
 DOCUMENTS = [
@@ -62,17 +62,6 @@ def plain(inputs: list[str], store: str) -> RunResult:
 def statuses(result: RunResult) -> list[tuple[str, str | None, int | None]]:
     """Return each outcome's status, document and version."""
     return [(o.status, o.document, o.version) for o in result.outcomes]
-
-
-def stored(root: Path) -> dict[str, Any]:
-    """Return every stored version's report, changes and meta (less its time), by path."""
-    found: dict[str, Any] = {}
-    for path in sorted((root / "documents").rglob("*.json")):
-        data = json.loads(path.read_text())
-        if path.name == "meta.json":
-            data.pop("ingested_at")
-        found[str(path.relative_to(root))] = data
-    return found
 
 
 def artifacts(flow_run_id: UUID) -> dict[str, Any]:
