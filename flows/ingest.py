@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from prefect import flow, get_run_logger, task
+from prefect import State, Task, flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.objects import TaskRun
 from prefect.concurrency.sync import rate_limit
 from prefect.exceptions import ObjectNotFound
 from prefect.futures import PrefectFuture
@@ -35,10 +36,11 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from reportwatch import pipeline, render, sources
 from reportwatch.fetch import UrlFetcher, is_url
+from reportwatch.http_settings import HttpSettings
 from reportwatch.ledger import open_ledgers
 from reportwatch.notify import Delivery, NotifyPlan, notify, plan_for
 from reportwatch.pipeline import Outcome, RunResult
-from reportwatch.sources import Item
+from reportwatch.sources import Item, SourcesFile
 from reportwatch.store import Store
 
 from .prefetch import Prefetched
@@ -67,8 +69,13 @@ def choose_items(inputs: Sequence[str] | None, config: str | None) -> list[Item]
     (`sources.choose_items`): the named inputs, else every source of the sources file, which is
     the one named, else $REPORTWATCH_CONFIG, else ./reportwatch.toml when it exists. Raises
     ConfigError when there is nothing to ingest."""
-    named = config or os.environ.get("REPORTWATCH_CONFIG")
-    return sources.choose_items(list(inputs or []), sources.config_path(named))
+    return sources.choose_items(list(inputs or []), sources_file(config))
+
+
+def sources_file(config: str | None) -> Path | None:
+    """Return the sources file a run reads: the one named, else $REPORTWATCH_CONFIG, else
+    ./reportwatch.toml when it exists (None: no sources file)."""
+    return sources.config_path(config or os.environ.get("REPORTWATCH_CONFIG"))
 
 
 def store_root(store: str | None) -> Path:
@@ -110,21 +117,36 @@ def existing_limits(items: Sequence[Item]) -> frozenset[str]:
 
 
 class FetchFailed(Exception):
-    """Some URLs of a batch could not be fetched: raised so that the fetch task is retried."""
+    """Some URLs of a batch failed for a reason that may pass (`FetchError.transient`): raised
+    so that the fetch task is retried."""
+
+
+def transient_failure(task: Task[..., Any], run: TaskRun, state: State[Any]) -> bool:
+    """Prefect retry condition of the fetch task: retry only a FetchFailed (some URL failed for
+    a transient reason); a failure of the task itself is not retried."""
+    try:
+        state.result()
+    except FetchFailed:
+        return True
+    except Exception:
+        return False
+    return False
 
 
 @task(
     name="fetch-batch",
     retries=FETCH_RETRIES,
     retry_delay_seconds=RETRY_DELAYS,
+    retry_condition_fn=transient_failure,
     cache_policy=NO_CACHE,
 )
 def fetch_batch(
     batch: list[Item], store: Store, fetcher: UrlFetcher | None, ahead: Prefetched, limits: Limits
 ) -> int:
     """Fetch a batch's URLs ahead (local files are read when recorded) into `ahead`; return how
-    many failed. A retry fetches only the URLs that failed; after the last try their errors stay
-    in `ahead` and become those inputs' failed outcomes."""
+    many failed. The task is retried while some URL failed for a transient reason (a connection
+    error, a timeout, 429, 5xx), and a retry fetches only those URLs; a 404 is asked once. After
+    the last try the errors stay in `ahead` and become those inputs' failed outcomes."""
     urls = [item.location for item in batch if is_url(item.location)]
     pending = [url for url in urls if fetcher is not None and ahead.needs(url)]
     for url in pending:
@@ -135,8 +157,9 @@ def fetch_batch(
     failed = [url for url in pending if ahead.error(url) is not None]
     logger = get_run_logger()
     logger.info("fetched %d URLs of %d inputs, %d failed", len(pending), len(batch), len(failed))
-    if failed and task_run.get_run_count() <= FETCH_RETRIES:
-        raise FetchFailed(f"{failed[0]}: {ahead.error(failed[0])} (+{len(failed) - 1} more)")
+    again = [url for url in failed if ahead.needs(url)]
+    if again and task_run.get_run_count() <= FETCH_RETRIES:
+        raise FetchFailed(f"{again[0]}: {ahead.error(again[0])} (+{len(again) - 1} more)")
     return len(failed)
 
 
@@ -170,14 +193,14 @@ def run_batches(items: Sequence[Item], store: Store, fetcher: UrlFetcher | None)
     return RunResult([outcome for future in recorded for outcome in future.result()])
 
 
-def url_fetcher(items: Sequence[Item]) -> Fetcher | None:
-    """Return the run's HTTP fetcher (one session a run, as `pipeline.ingest` makes it), or None
-    when no input is a URL."""
+def url_fetcher(items: Sequence[Item], settings: HttpSettings) -> Fetcher | None:
+    """Return the run's HTTP fetcher with the sources file's [http] settings (one session a run,
+    as `pipeline.ingest` makes it), or None when no input is a URL."""
     if not any(is_url(item.location) for item in items):
         return None
     from reportwatch.http import Fetcher
 
-    return Fetcher()
+    return Fetcher(settings)
 
 
 @task(name="notify", cache_policy=NO_CACHE)
@@ -203,10 +226,10 @@ def read_secret(name: str) -> str:
     return str(block.get())
 
 
-def notify_plan(config: str | None, items: Sequence[Item], store: Store, send: bool) -> NotifyPlan:
+def notify_plan(
+    settings: SourcesFile, items: Sequence[Item], store: Store, send: bool
+) -> NotifyPlan:
     """Return the run's notify plan, as `reportwatch ingest` makes it, with Prefect Secrets."""
-    named = config or os.environ.get("REPORTWATCH_CONFIG")
-    settings = sources.settings_of(sources.config_path(named))
     return plan_for(settings, items, store, secret=read_secret, send=send)
 
 
@@ -286,9 +309,10 @@ def ingest_flow(
     logger = get_run_logger()
     items = choose_items(inputs, config)
     target = Store(store_root(store))
-    plan = notify_plan(config, items, target, send)
+    settings = sources.settings_of(sources_file(config))
+    plan = notify_plan(settings, items, target, send)
     logger.info("ingesting %d inputs into %s", len(items), target.root)
-    fetcher = url_fetcher(items)
+    fetcher = url_fetcher(items, settings.http.settings())
     try:
         with target.locked():
             open_ledgers(target, plan.channels)

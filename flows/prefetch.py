@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 
-from reportwatch.errors import InputError
+from reportwatch.errors import InputError, is_transient
 from reportwatch.fetch import Fetched, UrlFetcher
 
 
@@ -32,9 +32,11 @@ class Prefetched:
             self._answers[url] = answer
 
     def needs(self, url: str) -> bool:
-        """Return True when a URL has not been fetched yet, or its last fetch failed."""
+        """Return True when a URL has not been fetched yet, or its last fetch failed for a reason
+        that may pass (a transient FetchError: a 404 is not asked again)."""
         with self._lock:
-            return not isinstance(self._answers.get(url), Fetched)
+            answer = self._answers.get(url)
+        return answer is None or is_transient(answer if isinstance(answer, Exception) else None)
 
     def error(self, url: str) -> Exception | None:
         """Return the error of a URL's last fetch, if it failed."""

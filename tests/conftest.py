@@ -1,10 +1,13 @@
-"""Shared fixtures: the seed documents, a scratch store, and edited copies of seeds."""
+"""Shared fixtures: the seed documents, a CQC statement page built around a seed (with chrome
+that tests vary), a scratch store, and edited copies of seeds."""
 
 from __future__ import annotations
 
+import html
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from string import Template
 
 import pytest
 
@@ -23,6 +26,18 @@ OFSTED_NEWS = "002_99d4bd7e1da25187.txt"
 LEARNING_EALING = "003_3dab753b02dd6640.txt"
 MARKDOWN_EXPORT = "004_be58087aa61b4f94.txt"
 
+# A CQC statement page as cqc.org.uk serves it, with chrome that tests vary.
+STATEMENT_PAGE = Template((ROOT / "tests/fixtures/html/cqc_statement_page.html").read_text("utf-8"))
+SUBHEADINGS = {"The local authority commitment", "Key findings for this quality statement"}
+NAV = ("Home", "Care services", "Contact us")
+CHROME = {
+    "cookie_text": "We use cookies to make this site work and to collect analytics.",
+    "footer_text": "Citygate, Gallowgate, Newcastle upon Tyne, NE1 4PA",
+    "updated": "3 April 2025",
+    "asset_version": "a1b2c3",
+    "promo_text": "Tell us about your care: your feedback helps us decide when and where to inspect.",
+}
+
 
 def seed_text(name: str) -> str:
     """Return a seed document's text."""
@@ -32,6 +47,29 @@ def seed_text(name: str) -> str:
 def parse_text(text: str, location: str = "doc.txt", authority: str | None = None) -> Report:
     """Return the report a text normalizes to."""
     return parse(Fetched(location, text.encode()), Defaults(authority=authority))
+
+
+def cqc_page(seed: str, nav: tuple[str, ...] = NAV, **chrome: str) -> bytes:
+    """Return an HTML page wrapping a plain-text seed as cqc.org.uk would: the authority title as
+    <h1>, the statement as <h2>, the score and its wording in <div>s, subheadings as <h3>, findings
+    as <p>, inside chrome (tests/fixtures/html/cqc_statement_page.html) that can be varied."""
+    lines = [line for line in (SEEDS / seed).read_text("utf-8").splitlines() if line.strip()]
+    title, rest = lines[0], [line for line in lines[1:] if line != "Downloads"]
+    body = "\n".join(
+        f"<h3>{html.escape(line)}</h3>" if line in SUBHEADINGS else f"<p>{html.escape(line)}</p>"
+        for line in rest[3:]
+    )
+    nav_items = "".join(f'<li><a href="/{n}">{n}</a></li>' for n in nav)
+    return STATEMENT_PAGE.substitute(
+        CHROME | chrome,
+        title=html.escape(title),
+        authority=html.escape(title.split(":")[0]),
+        statement=html.escape(rest[0]),
+        score=html.escape(rest[1]),
+        score_label=html.escape(rest[2]),
+        body=body,
+        nav_items=nav_items,
+    ).encode("utf-8")
 
 
 @pytest.fixture

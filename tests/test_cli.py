@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -90,7 +92,7 @@ def test_first_ingest_prints_the_table_and_stores_a_version_each(seeds_copy: Pat
     assert (meta["source"], meta["version"], meta["parser_version"]) == (
         f"seeds/{LEARNING_HF}",
         1,
-        "1",
+        "2",
     )
 
 
@@ -228,3 +230,23 @@ def test_consecutive_failures_are_counted_per_input_and_reset(seeds_copy: Path) 
     run("ingest", "seeds")
     state = Store("snapshots").source_state("seeds/broken.txt")
     assert (state.consecutive_failures, state.last_error) == (0, None)
+
+
+HTTP_STACK_PROBE = """\
+import atexit, sys
+atexit.register(lambda: print(sorted(m for m in ("requests", "urllib3", "reportwatch.http") if m in sys.modules), file=sys.stderr))
+from reportwatch.cli import main
+main(["ingest", "seeds/broken.txt"])
+"""
+
+
+def test_a_local_file_run_never_loads_the_http_stack(seeds_copy: Path) -> None:
+    broken = seeds_copy / "broken.txt"
+    broken.write_bytes(b"")
+    for expected_status in (1, 0):  # a failure, then a success: both write the input's state
+        done = subprocess.run(
+            [sys.executable, "-c", HTTP_STACK_PROBE], capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == expected_status, done.stderr
+        assert done.stderr.splitlines()[-1] == "[]"
+        broken.write_text((seeds_copy / LEARNING_HF).read_text())

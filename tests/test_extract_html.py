@@ -4,10 +4,8 @@ copy in seeds/."""
 
 from __future__ import annotations
 
-import html
 import time
 from pathlib import Path
-from string import Template
 
 import pytest
 from hypothesis import given, settings
@@ -22,42 +20,12 @@ from reportwatch.model import Report
 from reportwatch.normalize import Defaults
 from reportwatch.pipeline import parse
 
+from conftest import NAV, cqc_page
+
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
-PAGE = Template((ROOT / "tests/fixtures/html/cqc_statement_page.html").read_text("utf-8"))
 SEED_FILES = ["000_c2e9ab2eba705b57.txt", "003_3dab753b02dd6640.txt"]
-SUBHEADINGS = {"The local authority commitment", "Key findings for this quality statement"}
 FINDING = "The local authority had a workforce strategy with an implementation plan in place."
-NAV = ("Home", "Care services", "Contact us")
-CHROME = {
-    "cookie_text": "We use cookies to make this site work and to collect analytics.",
-    "footer_text": "Citygate, Gallowgate, Newcastle upon Tyne, NE1 4PA",
-    "updated": "3 April 2025",
-    "asset_version": "a1b2c3",
-}
-
-
-def cqc_page(seed: str, nav: tuple[str, ...] = NAV, **chrome: str) -> bytes:
-    """Return an HTML page wrapping a plain-text seed as cqc.org.uk would: the authority title as
-    <h1>, the statement as <h2>, the score and its wording in <div>s, subheadings as <h3>, findings
-    as <p>, inside chrome (tests/fixtures/html/cqc_statement_page.html) that can be varied."""
-    lines = [line for line in (SEEDS / seed).read_text("utf-8").splitlines() if line.strip()]
-    title, rest = lines[0], [line for line in lines[1:] if line != "Downloads"]
-    body = "\n".join(
-        f"<h3>{html.escape(line)}</h3>" if line in SUBHEADINGS else f"<p>{html.escape(line)}</p>"
-        for line in rest[3:]
-    )
-    nav_items = "".join(f'<li><a href="/{n}">{n}</a></li>' for n in nav)
-    return PAGE.substitute(
-        CHROME | chrome,
-        title=html.escape(title),
-        authority=html.escape(title.split(":")[0]),
-        statement=html.escape(rest[0]),
-        score=html.escape(rest[1]),
-        score_label=html.escape(rest[2]),
-        body=body,
-        nav_items=nav_items,
-    ).encode("utf-8")
 
 
 def page(main: str, head: str = "", outside: str = "") -> bytes:
@@ -114,6 +82,7 @@ def test_html_page_is_sniffed_from_its_bytes(seed: str) -> None:
         (NAV, {"footer_text": "Care Quality Commission, 2 Redman Place, London E20 1JQ"}),
         (NAV, {"updated": "28 May 2025"}),
         (NAV, {"asset_version": "zz99-cache-bust"}),
+        (NAV, {"promo_text": "Join our online community and help shape how we regulate care."}),
         (
             (),
             {
@@ -121,10 +90,19 @@ def test_html_page_is_sniffed_from_its_bytes(seed: str) -> None:
                 "footer_text": "New",
                 "updated": "1 June 2025",
                 "asset_version": "7",
+                "promo_text": "",
             },
         ),
     ],
-    ids=["nav", "cookie-banner", "footer", "last-updated-date", "script-urls", "all-at-once"],
+    ids=[
+        "nav",
+        "cookie-banner",
+        "footer",
+        "last-updated-date",
+        "script-urls",
+        "promo",
+        "all-at-once",
+    ],
 )
 @pytest.mark.parametrize("seed", SEED_FILES)
 def test_chrome_only_changes_give_identical_blocks(
@@ -150,6 +128,8 @@ def test_chrome_of_the_seed_page_is_gone() -> None:
     for chrome in ("cookie", "Skip to", "Downloads", "PDF", "Share", "Print", "Related content"):
         assert chrome not in text
     for chrome in ("Care services", "Local authority assessments", "Citygate", "©", "Published"):
+        assert chrome not in text
+    for chrome in ("Tell us about your care", "Give feedback on care"):
         assert chrome not in text
 
 

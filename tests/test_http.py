@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import re
 import socket
 import ssl
@@ -9,11 +10,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import requests
 import urllib3.exceptions as u3
+import urllib3.util.retry
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -25,6 +28,7 @@ from reportwatch.http import (
     describe,
     redirect_refusal,
 )
+from reportwatch.http_failures import fetch_error
 
 FAST = {"timeout": 2.0, "retries": 3, "backoff": 0.01, "min_interval": 0.0, "max_retry_after": 5.0}
 Spec = tuple[int, dict[str, str]]  # status and headers of one scripted response
@@ -171,42 +175,53 @@ def test_conditional_fetch_gets_304_then_the_changed_page(
 
 
 STATUS_CASES = [
-    # responses in order (last repeats), retries, error expected, requests seen, minimum seconds
-    pytest.param([(503, {}), (200, {})], 3, None, 2, 0.0, id="503-then-200"),
-    pytest.param([(500, {}), (502, {}), (504, {}), (200, {})], 3, None, 4, 0.0, id="5xx-then-200"),
-    pytest.param([(429, {"Retry-After": "1"}), (200, {})], 3, None, 2, 1.0, id="429-retry-after"),
-    pytest.param(
-        [(503, {})], 2, "HTTP 503 Service Unavailable after 2 retries", 3, 0.0, id="503-exhausted"
-    ),
-    pytest.param([(404, {})], 3, "HTTP 404 Not Found", 1, 0.0, id="404-not-retried"),
-    pytest.param([(410, {})], 3, "HTTP 410 Gone", 1, 0.0, id="410-not-retried"),
-]
+    # responses in order (last repeats), retries, error expected (reason, transient), requests
+    # seen, the waits between tries (backoff 0.01: none before the first retry, then 0.02, 0.04)
+    pytest.param([(503, {}), (200, {})], 3, None, 2, [], id="503-then-200"),
+    pytest.param([(500, {}), (502, {}), (504, {}), (200, {})], 3, None, 4, [0.02, 0.04], id="5xx-then-200"),
+    pytest.param([(429, {"Retry-After": "1"}), (200, {})], 3, None, 2, [1], id="429-retry-after"),
+    pytest.param([(503, {"Retry-After": "2"}), (200, {})], 3, None, 2, [2], id="503-retry-after"),
+    pytest.param([(503, {})], 2, ("HTTP 503 Service Unavailable after 2 retries", True), 3, [0.02], id="503-exhausted"),
+    pytest.param([(429, {})], 1, ("HTTP 429 Too Many Requests after 1 retry", True), 2, [], id="429-exhausted"),
+    pytest.param([(404, {})], 3, ("HTTP 404 Not Found", False), 1, [], id="404-not-retried"),
+    pytest.param([(410, {})], 3, ("HTTP 410 Gone", False), 1, [], id="410-not-retried"),
+    pytest.param([(403, {})], 3, ("HTTP 403 Forbidden", False), 1, [], id="403-not-retried"),
+]  # fmt: skip
 
 
-@pytest.mark.parametrize(
-    ("specs", "retries", "error", "requests_seen", "min_seconds"), STATUS_CASES
-)
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Return the waits urllib3's Retry asks for between tries (backoff, Retry-After), recorded
+    instead of slept: what the fetcher waits is asserted, not how long a test took."""
+    asked: list[float] = []
+    clock = SimpleNamespace(sleep=asked.append, time=time.time)
+    monkeypatch.setattr(urllib3.util.retry, "time", clock)
+    return asked
+
+
+@pytest.mark.parametrize(("specs", "retries", "error", "requests_seen", "waited"), STATUS_CASES)
 def test_status_retries(
     server: HTTPServer,
     make_fetcher: Callable[..., Fetcher],
+    waits: list[float],
     specs: list[Spec],
     retries: int,
-    error: str | None,
+    error: tuple[str, bool] | None,
     requests_seen: int,
-    min_seconds: float,
+    waited: list[float],
 ) -> None:
     server.expect_request("/report").respond_with_handler(scripted(specs))
     fetcher = make_fetcher(retries=retries)
-    started = time.monotonic()
 
     if error is None:
         assert fetcher.fetch(server.url_for("/report")).raw == b"<html>ok</html>"
     else:
-        with pytest.raises(FetchError, match=f"^{re.escape(error)}$"):
+        with pytest.raises(FetchError, match=f"^{re.escape(error[0])}$") as failure:
             fetcher.fetch(server.url_for("/report"))
+        assert failure.value.transient is error[1]
 
-    assert time.monotonic() - started >= min_seconds
     assert len(server.log) == requests_seen
+    assert waits == pytest.approx(waited)
 
 
 @pytest.mark.parametrize(
@@ -214,20 +229,20 @@ def test_status_retries(
     ["600", time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 3600))],
     ids=["seconds", "http-date"],
 )
-def test_retry_after_beyond_the_cap_fails_fast(
-    server: HTTPServer, make_fetcher: Callable[..., Fetcher], retry_after: str
+def test_retry_after_beyond_the_cap_fails_without_waiting(
+    server: HTTPServer, make_fetcher: Callable[..., Fetcher], waits: list[float], retry_after: str
 ) -> None:
     server.expect_request("/report").respond_with_handler(
         scripted([(503, {"Retry-After": retry_after}), (200, {})])
     )
-    started = time.monotonic()
 
     with pytest.raises(
         FetchError, match=r"server asked to retry after \d+s, more than the 5s limit"
-    ):
+    ) as failure:
         make_fetcher(max_retry_after=5.0).fetch(server.url_for("/report"))
 
-    assert time.monotonic() - started < 2
+    assert failure.value.transient
+    assert waits == []
     assert len(server.log) == 1
 
 
@@ -261,9 +276,10 @@ def test_read_timeout_is_reported(
 ) -> None:
     server.expect_request("/slow").respond_with_handler(handler)
 
-    with pytest.raises(FetchError, match=r"^timed out after 0\.2s$"):
+    with pytest.raises(FetchError, match=r"^timed out after 0\.2s$") as failure:
         make_fetcher(timeout=0.2, retries=1).fetch(server.url_for("/slow"))
 
+    assert failure.value.transient
     wait_for_log(server, requests_seen)  # let sleeping handlers finish before the next test
     assert len(server.log) == requests_seen
 
@@ -292,8 +308,10 @@ def test_refused_redirects(
     for path, location in routes.items():
         server.expect_request(path).respond_with_data(b"", 302, headers={"Location": location})
 
-    with pytest.raises(FetchError, match=f"^{re.escape(error)}$"):
+    with pytest.raises(FetchError, match=f"^{re.escape(error)}$") as failure:
         make_fetcher(max_redirects=3).fetch(server.url_for("/a"))
+
+    assert not failure.value.transient
 
 
 def test_redirect_is_followed_and_final_url_recorded(
@@ -336,9 +354,10 @@ def test_oversize_body_is_refused(
     response = Response(iter(parts) if chunked else b"".join(parts), content_type="text/html")
     server.expect_request("/big").respond_with_response(response)
 
-    with pytest.raises(FetchError, match=r"^response larger than 2000 bytes$"):
+    with pytest.raises(FetchError, match=r"^response larger than 2000 bytes$") as failure:
         make_fetcher(max_bytes=2000).fetch(server.url_for("/big"))
 
+    assert not failure.value.transient
     assert ("Content-Length" in server.log[0][1].headers) is not chunked
 
 
@@ -372,16 +391,19 @@ def test_content_type_and_declared_charset_pass_through(
 def test_empty_200_is_refused(server: HTTPServer, make_fetcher: Callable[..., Fetcher]) -> None:
     server.expect_request("/empty").respond_with_data(b"", content_type="text/html")
 
-    with pytest.raises(FetchError, match=r"^empty response$"):
+    with pytest.raises(FetchError, match=r"^empty response$") as failure:
         make_fetcher().fetch(server.url_for("/empty"))
+    assert not failure.value.transient
 
 
 def test_connection_refused(make_fetcher: Callable[..., Fetcher]) -> None:
     with socket.create_server(("127.0.0.1", 0)) as probe:
         port = probe.getsockname()[1]  # closed when the block ends: nothing listens there
 
-    with pytest.raises(InputError, match=r"^connection refused$"):
+    with pytest.raises(FetchError, match=r"^connection refused$") as failure:
         make_fetcher(retries=1).fetch(f"http://127.0.0.1:{port}/")
+    assert failure.value.transient
+    assert isinstance(failure.value, InputError)
 
 
 RAW_CASES = [
@@ -389,22 +411,30 @@ RAW_CASES = [
         b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100\r\n"
         b"Connection: close\r\n\r\nonly a few bytes",
         "truncated response",
+        True,
         id="short-of-content-length",
     ),
     pytest.param(
         b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n",
         "truncated response",
+        True,
         id="chunked-cut-off",
     ),
-    pytest.param(b"", "server closed the connection without a response", id="no-response"),
-    pytest.param(b"NOT HTTP AT ALL\r\n\r\n", "malformed response", id="not-http"),
+    pytest.param(b"", "server closed the connection without a response", True, id="no-response"),
+    pytest.param(b"NOT HTTP AT ALL\r\n\r\n", "malformed response", False, id="not-http"),
 ]
 
 
-@pytest.mark.parametrize(("payload", "error"), RAW_CASES)
-def test_broken_responses(make_fetcher: Callable[..., Fetcher], payload: bytes, error: str) -> None:
-    with raw_server(payload) as url, pytest.raises(FetchError, match=f"^{re.escape(error)}$"):
+@pytest.mark.parametrize(("payload", "error", "transient"), RAW_CASES)
+def test_broken_responses(
+    make_fetcher: Callable[..., Fetcher], payload: bytes, error: str, transient: bool
+) -> None:
+    with (
+        raw_server(payload) as url,
+        pytest.raises(FetchError, match=f"^{re.escape(error)}$") as failure,
+    ):
         make_fetcher(retries=1).fetch(url)
+    assert failure.value.transient is transient
 
 
 def test_min_interval_spaces_request_starts_as_the_server_sees_them(
@@ -466,8 +496,9 @@ def test_settings_out_of_range_are_config_errors(overrides: dict[str, Any]) -> N
 
 
 def test_non_http_url_is_refused(make_fetcher: Callable[..., Fetcher]) -> None:
-    with pytest.raises(FetchError, match=r"^not an http\(s\) URL$"):
+    with pytest.raises(FetchError, match=r"^not an http\(s\) URL$") as failure:
         make_fetcher().fetch("ftp://example.com/report.pdf")
+    assert not failure.value.transient
 
 
 def cert_error() -> ssl.SSLCertVerificationError:
@@ -484,16 +515,21 @@ DESCRIBE_CASES = [
             u3.MaxRetryError(None, "/", u3.NameResolutionError("x.invalid", None, socket.gaierror(-2, "no")))  # type: ignore[arg-type]
         ),
         "could not resolve host",
+        True,
     ),
-    (requests.ConnectionError(u3.ProtocolError("aborted", ConnectionResetError(104, "reset"))), "connection reset by server"),
-    (requests.exceptions.SSLError(u3.MaxRetryError(None, "/", u3.SSLError(cert_error()))), "TLS error (certificate has expired)"),
-    (requests.exceptions.ConnectTimeout("connect"), "timed out after 2s"),
-    (requests.exceptions.ContentDecodingError("bad gzip"), "could not decompress the response"),
-    (requests.exceptions.InvalidURL("bad"), "invalid URL"),
-    (requests.RequestException("odd"), "request failed (RequestException)"),
+    (requests.ConnectionError(u3.ProtocolError("aborted", ConnectionResetError(104, "reset"))), "connection reset by server", True),
+    (requests.exceptions.SSLError(u3.MaxRetryError(None, "/", u3.SSLError(cert_error()))), "TLS error (certificate has expired)", False),
+    (requests.exceptions.ConnectTimeout("connect"), "timed out after 2s", True),
+    (requests.exceptions.ContentDecodingError("bad gzip"), "could not decompress the response", False),
+    (requests.exceptions.InvalidURL("bad"), "invalid URL", False),
+    (requests.RequestException("odd"), "request failed (RequestException)", True),
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("exc", "reason"), DESCRIBE_CASES)
-def test_describe_names_the_reason(exc: BaseException, reason: str) -> None:
+@pytest.mark.parametrize(("exc", "reason", "transient"), DESCRIBE_CASES)
+def test_describe_names_the_reason(exc: BaseException, reason: str, transient: bool) -> None:
     assert describe(exc, HttpSettings(**FAST)) == reason
+    error = fetch_error(exc, HttpSettings(**FAST))
+    assert (str(error), error.transient) == (reason, transient)
+    copied = pickle.loads(pickle.dumps(error))
+    assert (type(copied), str(copied), copied.transient) == (FetchError, reason, transient)

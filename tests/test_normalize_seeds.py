@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from reportwatch.pipeline import document_key
+from reportwatch.fetch import Fetched
+from reportwatch.normalize import Defaults
+from reportwatch.pipeline import document_key, parse
 
 from conftest import (
     GOVERNANCE_HF,
@@ -13,6 +15,7 @@ from conftest import (
     LEARNING_HF,
     MARKDOWN_EXPORT,
     OFSTED_NEWS,
+    ROOT,
     parse_text,
     seed_text,
 )
@@ -190,3 +193,52 @@ def test_authority_spellings_map_to_one_name(title: str, authority: str) -> None
         "London Borough of Ealing: local authority assessment", title
     )
     assert parse_text(text).authority == authority
+
+
+def html_page(stamp: str) -> bytes:
+    """Return seed 003 as a minimal HTML page with a date stamp line under its title."""
+    lines = [line for line in seed_text(LEARNING_EALING).splitlines() if line.strip()]
+    body = "".join(f"<p>{line}</p>" for line in lines[1:])
+    return (
+        f"<html><body><main><h1>{lines[0]}</h1><p>{stamp}</p>{body}</main></body></html>".encode()
+    )
+
+
+def text_page(stamp: str) -> bytes:
+    """Return seed 003 as page text with a date stamp line under its title."""
+    return seed_text(LEARNING_EALING).replace("Downloads\n", f"{stamp}\n").encode()
+
+
+OFSTED_PDF = ROOT / "tests/fixtures/ofsted/derbyshire-2024-01-12.pdf"
+DATE_CASES = [
+    # input, published, last updated, inspection dates: ISO whenever the value is one date
+    (text_page("Published: 12 March 2025 Page last updated: 3 April 2025"), "2025-03-12", "2025-04-03", None),
+    (text_page("Published: March 12, 2025 Page last updated: April 3, 2025"), "2025-03-12", "2025-04-03", None),
+    (text_page("Published: 12/03/2025 Page last updated: 3/4/2025"), "2025-03-12", "2025-04-03", None),
+    (text_page("Published: 12th Mar. 2025 Page last updated: 2025-04-03"), "2025-03-12", "2025-04-03", None),
+    (text_page("Published: 31 February 2025 Page last updated: 3 April 2025"), "31 February 2025", "2025-04-03", None),
+    (html_page("Published: 12 March 2025 | Page last updated: 3 April 2025"), "2025-03-12", "2025-04-03", None),
+    (html_page("Published: March 12, 2025 | Last updated: 03/04/2025"), "2025-03-12", "2025-04-03", None),
+    (html_page("Published: 31 February 2025 | Page last updated: 3 April 2025"), "31 February 2025", "2025-04-03", None),
+    (OFSTED_PDF.read_bytes(), "2024-01-11", None, "30 October to 10 November 2023"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("raw", "published", "last_updated", "inspected"),
+    DATE_CASES,
+    ids=[
+        *("text", "text-us", "text-numeric", "text-mixed", "text-no-such-day"),
+        *("html", "html-mixed", "html-no-such-day", "pdf"),
+    ],
+)
+def test_publication_dates_are_iso_whatever_the_format(
+    raw: bytes, published: str, last_updated: str | None, inspected: str | None
+) -> None:
+    report = parse(Fetched("https://example.org/report", raw), Defaults())
+    dates = report.publication
+    assert (dates.published, dates.last_updated, dates.inspection_dates) == (
+        published,
+        last_updated,
+        inspected,
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,8 @@ from click.testing import CliRunner
 
 from reportwatch.cli import main
 from reportwatch.errors import ConfigError
-from reportwatch.sources import load_sources
+from reportwatch.http_settings import DEFAULT_SETTINGS, HttpSettings
+from reportwatch.sources import http_settings, line_of, load_sources
 
 
 def write_config(text: str) -> Path:
@@ -61,6 +63,34 @@ CONFIG_ERRORS = [
         "reportwatch.toml:1: source.0: Value error, give exactly one of `path` or `url`",
     ),
     ('[[source]\npath = "seeds"\n', "reportwatch.toml: "),
+    (
+        '[[source]]\npath = "seeds"\n\n[http]\ntimeout = 10\nper_host = 0\n',
+        "reportwatch.toml:6: http.per_host: Input should be greater than or equal to 1",
+    ),
+    (
+        "[http]   # politeness\n\nmin_interval = -0.5\n",
+        "reportwatch.toml:3: http.min_interval: Input should be greater than or equal to 0",
+    ),
+    (
+        '[http]\ntimeout = "30"\n',
+        "reportwatch.toml:2: http.timeout: Input should be a valid number",
+    ),
+    (
+        "[http]\nretries = 1.5\n",
+        "reportwatch.toml:2: http.retries: Input should be a valid integer",
+    ),
+    (
+        "[http]\nmin_intervall = 2\n",
+        "reportwatch.toml:2: http.min_intervall: Extra inputs are not permitted",
+    ),
+    (
+        'http = { max_body_mb = 0 }\n\n[[source]]\npath = "seeds"\n',
+        "reportwatch.toml:1: http.max_body_mb: Input should be greater than 0",
+    ),
+    (
+        '[http]\nretries = 1\n\n[[source]]\npath = "seeds"\n\n[[source]]\npath = "x"\nregulater = "CQC"\n',
+        "reportwatch.toml:9: source.1.regulater: Extra inputs are not permitted",
+    ),
 ]
 
 
@@ -75,3 +105,65 @@ def test_config_mistakes_name_the_line_and_key(
     result = CliRunner().invoke(main, ["ingest"])
     assert result.exit_code == 2
     assert result.stderr.startswith(f"error: {message}")
+
+
+LINE_CASES = [
+    # location of a validation error, the line it points at in LAYOUT
+    (["http", "timeout"], 3),
+    (["http", "user_agent"], 2),  # not set: the table's header
+    (["source", "0", "path"], 6),
+    (["source", "1", "tags", "0"], 10),
+    (["source", "1"], 8),
+    (["notify", "digest"], 13),
+    (["channel", "1", "url"], 19),
+    (["channel", "0"], 15),
+    (["schedule"], 1),  # top-level key
+    (["nowhere", "key"], 1),
+    ([], 1),
+]
+LAYOUT = """\
+schedule = "daily"
+[http]
+timeout = 5.0
+
+[[source]]
+path = "seeds"
+
+[[source]]   # the second
+url = "https://example.org/a"
+tags = ["x"]
+
+[notify]
+digest = true
+
+[[channel]]
+url = "mailto://a@example.org"
+
+[[channel]]
+url = "slack://token"
+"""
+
+
+@pytest.mark.parametrize(("location", "line"), LINE_CASES)
+def test_line_of_finds_a_key_under_any_table(location: list[str], line: int) -> None:
+    assert line_of(LAYOUT, location) == line
+
+
+def test_http_table_sets_what_the_fetcher_uses(tmp_path: Path) -> None:
+    path = tmp_path / "reportwatch.toml"
+    path.write_text(
+        "[http]\nper_host = 1\nmin_interval = 2.5\ntimeout = 10\nretries = 0\n"
+        'max_body_mb = 0.5\nuser_agent = "reportwatch (ops@example.org)"\n'
+    )
+    assert http_settings(path) == replace(
+        DEFAULT_SETTINGS,
+        per_host=1,
+        min_interval=2.5,
+        timeout=10.0,
+        retries=0,
+        max_bytes=512 * 1024,
+        user_agent="reportwatch (ops@example.org)",
+    )
+    path.write_text('[[source]]\npath = "seeds"\n')
+    assert http_settings(path) == DEFAULT_SETTINGS == HttpSettings()
+    assert http_settings(None) == DEFAULT_SETTINGS

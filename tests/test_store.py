@@ -104,7 +104,7 @@ def test_reparse_rederives_history_without_alerting(seeds_copy: Path) -> None:
     assert f"{HF_LEARNING}: 2 versions, re-derived v1, v2\n" in out
     assert out.endswith("reparsed 5 documents; 2 versions re-derived; no alerts\n")
     assert (v1 / "raw.txt").read_bytes() == raw_before
-    assert json.loads((v1 / "meta.json").read_text())["parser_version"] == "1"
+    assert json.loads((v1 / "meta.json").read_text())["parser_version"] == "2"
     v2 = Store("snapshots").load(HF_LEARNING, 2)
     assert [c.kind.value for c in v2.changes] == ["finding_reworded"]
     assert invoke("ingest", "seeds")[1].endswith("no changes\n")

@@ -120,8 +120,9 @@ def ingest(
         result = run_flow(list(inputs), path, store_path, notify=send)
     else:
         store = Store(store_path)
-        plan = plan_for(settings_of(path), items, store, send=send)
-        result = pipeline.ingest(items, store, plan=plan)
+        config = settings_of(path)
+        plan = plan_for(config, items, store, send=send)
+        result = pipeline.ingest(items, store, plan=plan, http=config.http.settings())
     click.echo(render.to_json(ingest_json(result)) if as_json else ingest_text(result))
     for outcome in result.failed():
         click.echo(f"error: {outcome.location}: {outcome.error}", err=True)

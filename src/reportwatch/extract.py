@@ -38,12 +38,20 @@ class Extracted:
 
 
 TERMINAL = (".", "!", "?", ":", ";", '"', "”", "’", "'", ")", "…")
-_BULLET = re.compile(r"^\s*([-*•◼▪●■◦])\s+(.*)$")
-_NUMBERED = re.compile(r"^\s*\d{1,3}[.)]\s+(.*)$")
+# A line opening a bullet item or a numbered paragraph (extract_pdf reads its lines by these too).
+BULLET = re.compile(r"^\s*([-*•◼▪●■◦])\s+(.*)$")
+NUMBERED = re.compile(r"^\s*\d{1,3}[.)]\s+(.*)$")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _RULE = re.compile(r"^\s*([-*_=])(\s*\1){2,}\s*$")
 _WORD = re.compile(r"\S+")
 _HYPHEN_END = re.compile(r"[A-Za-z]-$")
+_SPACES = re.compile(r"\s+")
+_INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
+
+
+def collapse(text: str) -> str:
+    """Return text with invisible characters dropped and whitespace runs as single spaces."""
+    return _SPACES.sub(" ", _INVISIBLE.sub("", text)).strip()
 
 
 def decode_text(raw: bytes) -> str:
@@ -167,9 +175,9 @@ def join_lines(lines: list[str]) -> str:
 def block_start(line: str) -> tuple[BlockKind, str]:
     """Return the kind of block a line opens and its text without the bullet or paragraph number
     (numbers are dropped so that inserting a paragraph does not renumber every later one)."""
-    if bullet := _BULLET.match(line):
+    if bullet := BULLET.match(line):
         return "bullet", bullet.group(2)
-    if numbered := _NUMBERED.match(line):
+    if numbered := NUMBERED.match(line):
         return "paragraph", numbered.group(1)
     return "paragraph", line.strip()
 

@@ -26,7 +26,7 @@ from typing import Any
 from pypdf import PdfReader
 
 from reportwatch.errors import InputError
-from reportwatch.extract import TERMINAL, Extracted, text_blocks
+from reportwatch.extract import BULLET, NUMBERED, TERMINAL, Extracted, text_blocks
 
 MAX_PAGES = 500
 MAX_TEXT_BYTES = 5 * 1024 * 1024
@@ -34,8 +34,6 @@ MEDIA_TYPE = "application/pdf"
 
 _PAGE_NUMBER = re.compile(r"^\s*\d{1,4}\s*$")
 _PRIVATE_BULLET = re.compile(r"^(\s*)[\ue000-\uf8ff](?=\s)")
-_BULLET_START = re.compile(r"^\s*[-*•◼▪●■◦]\s")
-_NUMBER_START = re.compile(r"^\s*\d{1,3}[.)]\s")
 _WORDS = re.compile(r"[^\W\d_][\w'’]*(?:-[^\W\d_][\w'’]*)*")
 _BROKEN_WORD = re.compile(r"(\w+)-$")
 _FIRST_WORD = re.compile(r"^([^\W\d_][\w'’]*)(.*)$", re.DOTALL)
@@ -272,10 +270,10 @@ def consecutive(pages: list[list[Line]]) -> Iterator[tuple[Line, Line]]:
 def starts_item(line: Line, previous: Line) -> bool:
     """Return True when a line opens a bullet item, or a numbered paragraph whose number hangs
     left of the previous line."""
-    if _BULLET_START.match(line.text):
+    if BULLET.match(line.text):
         return True
     outdented = line.x is not None and previous.x is not None and line.x < previous.x - 1
-    return bool(_NUMBER_START.match(line.text)) and outdented
+    return bool(NUMBERED.match(line.text)) and outdented
 
 
 def same_paragraph(previous: Line, line: Line, ratio: float) -> bool:
@@ -291,7 +289,7 @@ def continues_over_page(previous: Line, line: Line, full: float) -> bool:
     """Return True when a page's first line continues the paragraph the last page ended: the
     same font size, not a new item, and the last line either unfinished or too full for the
     next word to have fitted."""
-    if _BULLET_START.match(line.text) or _NUMBER_START.match(line.text):
+    if BULLET.match(line.text) or NUMBERED.match(line.text):
         return False
     if previous.size and line.size and abs(previous.size - line.size) >= 0.5:
         return False

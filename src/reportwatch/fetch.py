@@ -14,6 +14,8 @@ from typing import Protocol
 from reportwatch.errors import InputError
 
 MAX_BYTES = 50 * 1024 * 1024
+# The HTTP validators kept from a fetch (`Fetched.http`) and sent back as a conditional request.
+VALIDATOR_KEYS = ("etag", "last_modified")
 
 
 @dataclass(frozen=True)

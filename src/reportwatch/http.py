@@ -8,12 +8,8 @@ One `Fetcher` (one `requests.Session`) serves a run. What it does on every fetch
   `max_retry_after` fails the fetch at once instead of sleeping.
 - Conditional requests: validators from a previous fetch (`Fetched.http`) are sent as
   If-None-Match / If-Modified-Since; a 304 comes back as `Fetched(not_modified=True)`.
-- Redirects: at most `max_redirects`. A redirect to anything but http(s) is refused. A redirect
-  to a private, loopback, link-local or otherwise non-global address is refused, unless the host
-  of the URL asked for is itself such an address (a watched intranet page, or a test server on
-  127.0.0.1, may redirect within its network; a public page may not lead us into one). Host names
-  are resolved to decide; resolving again to connect is not pinned, so DNS rebinding is not
-  prevented.
+- Redirects: at most `max_redirects`, each checked by `url_policy` (http(s) only; no redirect
+  from a public address into a private one).
 - Limits: the body is streamed and abandoned past `max_bytes` (a larger Content-Length is refused
   before reading); a body shorter than its Content-Length is refused as truncated. `timeout`
   bounds connecting and each read, not the whole download.
@@ -21,24 +17,19 @@ One `Fetcher` (one `requests.Session`) serves a run. What it does on every fetch
   `per_host` requests in flight, and a request starts at least `min_interval` after the previous
   start and after the previous response arrived. Retries inside urllib3 are spaced by backoff.
 
-Every failure raises `FetchError` (an `InputError`) with one short line naming the reason; the
-caller adds the URL.
+Every failure raises `FetchError` (an `InputError`) with one short line naming the reason
+(`http_failures`) and whether it is transient (may pass if tried later); the caller adds the
+URL. The settings are `http_settings.HttpSettings`; a final response is read by `http_response`.
 """
 
 from __future__ import annotations
 
-import http.client
-import ipaddress
-import socket
-import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from http import HTTPStatus
 from typing import Any, Self
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions as u3
@@ -46,64 +37,23 @@ from requests.adapters import HTTPAdapter
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
-from reportwatch import __version__
-from reportwatch.errors import ConfigError, InputError
-from reportwatch.fetch import Fetched
+from reportwatch.errors import FetchError
+from reportwatch.fetch import VALIDATOR_KEYS, Fetched
+from reportwatch.http_failures import TRANSPORT_ERRORS, RetryAfterTooLong, describe, fetch_error
+from reportwatch.http_response import content_type, read_body, status_error, validators_of
+from reportwatch.http_settings import DEFAULT_SETTINGS, HttpSettings
+from reportwatch.url_policy import redirect_guard, redirect_refusal, scheme_refused
 
-MB = 1024 * 1024
+__all__ = [
+    "DEFAULT_SETTINGS",
+    "FetchError",
+    "Fetcher",
+    "HttpSettings",
+    "describe",
+    "redirect_refusal",
+]
+
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-CHUNK = 64 * 1024
-VALIDATOR_KEYS = ("etag", "last_modified")
-
-
-@dataclass(frozen=True)
-class HttpSettings:
-    """How a `Fetcher` talks to servers. Raises ConfigError when a value is out of range."""
-
-    timeout: float = 30.0  # connect and read timeout, seconds
-    retries: int = 3  # on connection errors, 429 and 5xx
-    backoff: float = 0.5  # urllib3 backoff_factor
-    max_redirects: int = 5
-    max_bytes: int = 20 * MB
-    per_host: int = 2  # at most N requests in flight per host
-    min_interval: float = 1.0  # seconds between request starts to one host
-    max_retry_after: float = 120.0  # never sleep longer than this for a Retry-After
-    user_agent: str = f"reportwatch/{__version__} (+https://github.com/reportwatch)"
-
-    def __post_init__(self) -> None:
-        """Check every value is in range; raise ConfigError naming the first that is not."""
-        checks = {
-            "timeout": self.timeout > 0,
-            "retries": self.retries >= 0,
-            "backoff": self.backoff >= 0,
-            "max_redirects": self.max_redirects >= 0,
-            "max_bytes": self.max_bytes > 0,
-            "per_host": self.per_host >= 1,
-            "min_interval": self.min_interval >= 0,
-            "max_retry_after": self.max_retry_after >= 0,
-        }
-        for name, ok in checks.items():
-            if not ok:
-                raise ConfigError(f"http setting {name} out of range: {getattr(self, name)!r}")
-
-
-DEFAULT_SETTINGS = HttpSettings()
-
-
-class FetchError(InputError):
-    """A URL that could not be fetched; the message is one short line naming the reason."""
-
-
-class RetryAfterTooLong(Exception):
-    """Raised from inside urllib3 when a server asks us to wait longer than we will."""
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(seconds)
-        self.seconds = seconds
-
-
-class RedirectRefused(Exception):
-    """Raised from the response hook when a redirect's target may not be followed."""
 
 
 class CappedRetry(Retry):
@@ -161,205 +111,6 @@ class HostGate:
             self._next_start = max(self._next_start, time.monotonic() + self._interval)
 
 
-def addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
-    """Return the IP addresses of `host`: itself if it is one, else what the resolver says.
-
-    Returns [] when the name does not resolve (the request itself will then fail and say so)."""
-    try:
-        return [ipaddress.ip_address(host)]
-    except ValueError:
-        pass
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError):
-        return []
-    return [ipaddress.ip_address(info[4][0]) for info in infos]
-
-
-def private_address(host: str) -> str | None:
-    """Return the first non-global (private, loopback, link-local...) address of `host`, or None."""
-    for ip in addresses(host):
-        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-            ip = ip.ipv4_mapped
-        if not ip.is_global or ip.is_multicast:
-            return str(ip)
-    return None
-
-
-def redirect_refusal(target: str, origin: str) -> str | None:
-    """Return why a redirect to absolute URL `target` is refused for a fetch of `origin`, or None.
-
-    Refused: a scheme other than http(s); a non-global address, unless `origin`'s host has one."""
-    parts = urlsplit(target)
-    if parts.scheme.lower() not in ("http", "https"):
-        return f"refused redirect to a non-http(s) URL ({parts.scheme or 'no scheme'})"
-    private = private_address(parts.hostname or "")
-    if private is None or private_address(urlsplit(origin).hostname or "") is not None:
-        return None
-    return f"refused redirect to private address {private}"
-
-
-def redirect_guard(session: requests.Session, origin: str) -> Callable[..., None]:
-    """Return a requests response hook that raises RedirectRefused for a refused redirect."""
-
-    def guard(response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        target = session.get_redirect_target(response)
-        if target is None:
-            return
-        reason = redirect_refusal(urljoin(response.url, target), origin)
-        if reason is not None:
-            response.close()
-            raise RedirectRefused(reason)
-
-    return guard
-
-
-def size_text(n: int) -> str:
-    """Return a byte count exactly, in the largest unit that divides it: '20 MB', '512 KB'."""
-    if n % MB == 0:
-        return f"{n // MB} MB"
-    if n % 1024 == 0:
-        return f"{n // 1024} KB"
-    return f"{n} bytes"
-
-
-def content_length(response: requests.Response) -> int | None:
-    """Return a response's declared Content-Length, or None (absent, chunked or malformed)."""
-    value = response.headers.get("Content-Length", "").strip()
-    if not value.isdigit() or "chunked" in response.headers.get("Transfer-Encoding", "").lower():
-        return None
-    return int(value)
-
-
-def read_body(response: requests.Response, max_bytes: int) -> bytes:
-    """Return a streamed response's body (content-decoded). Raises FetchError past `max_bytes`
-    or when fewer bytes came than Content-Length declared."""
-    declared = content_length(response)
-    too_large = FetchError(f"response larger than {size_text(max_bytes)}")
-    if declared is not None and declared > max_bytes:
-        raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    for chunk in response.iter_content(CHUNK):
-        size += len(chunk)
-        if size > max_bytes:
-            raise too_large
-        chunks.append(chunk)
-    encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
-    if declared is not None and not encoded and size < declared:
-        raise FetchError("truncated response")
-    return b"".join(chunks)
-
-
-def content_type(header: str | None) -> tuple[str | None, str | None]:
-    """Return (media type lower-cased without parameters, declared charset as given) of a
-    Content-Type header; either is None when absent."""
-    if not header:
-        return None, None
-    media, *params = (part.strip() for part in header.split(";"))
-    charset = None
-    for param in params:
-        name, _, value = param.partition("=")
-        if name.strip().lower() == "charset" and value.strip().strip("\"'"):
-            charset = value.strip().strip("\"'")
-    return (media.lower() or None), charset
-
-
-def validators_of(response: requests.Response) -> dict[str, str]:
-    """Return the ETag / Last-Modified a response carries, under Fetched.http's keys."""
-    found = {
-        "etag": response.headers.get("ETag"),
-        "last_modified": response.headers.get("Last-Modified"),
-    }
-    return {key: value for key, value in found.items() if value}
-
-
-def status_message(response: requests.Response) -> str:
-    """Return 'HTTP <code> <phrase>', with ' after N retries' when urllib3 retried."""
-    try:
-        phrase = HTTPStatus(response.status_code).phrase
-    except ValueError:
-        phrase = response.reason or ""
-    text = f"HTTP {response.status_code} {phrase}".strip()
-    retry = getattr(response.raw, "retries", None)
-    count = len(retry.history) if isinstance(retry, Retry) else 0
-    if count:
-        return f"{text} after {count} {'retry' if count == 1 else 'retries'}"
-    return text
-
-
-def causes(exc: BaseException) -> Iterator[BaseException]:
-    """Yield an exception and everything it wraps (cause, context, args, urllib3's .reason)."""
-    pending, seen = [exc], set()
-    while pending:
-        current = pending.pop(0)
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        linked = [current.__cause__, current.__context__, getattr(current, "reason", None)]
-        linked += list(current.args)
-        pending += [item for item in linked if isinstance(item, BaseException)]
-
-
-# The first row any link of an exception's chain matches names the reason.
-CAUSE_TEXT: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
-    ((u3.NameResolutionError, socket.gaierror), "could not resolve host"),
-    ((ConnectionRefusedError,), "connection refused"),
-    ((TimeoutError, u3.TimeoutError, requests.Timeout), "timed out after {timeout:g}s"),
-    ((ssl.SSLError, u3.SSLError, requests.exceptions.SSLError), "TLS error ({detail})"),
-    ((http.client.RemoteDisconnected,), "server closed the connection without a response"),
-    ((ConnectionResetError,), "connection reset by server"),
-    ((u3.IncompleteRead, http.client.IncompleteRead), "truncated response"),
-    ((requests.exceptions.ChunkedEncodingError,), "truncated response"),
-    ((requests.exceptions.ContentDecodingError,), "could not decompress the response"),
-    ((u3.NewConnectionError, ConnectionError), "could not connect"),
-    ((http.client.HTTPException, u3.ProtocolError), "malformed response"),
-)
-
-
-def ssl_detail(links: list[BaseException]) -> str:
-    """Return the most specific TLS reason the links carry, e.g. 'certificate has expired'."""
-    for link in reversed(links):
-        for value in (getattr(link, "verify_message", None), getattr(link, "reason", None)):
-            if isinstance(value, str) and value:
-                return value
-    return "handshake failed"
-
-
-def describe(exc: BaseException, settings: HttpSettings) -> str:
-    """Return the one-line reason for an exception raised while fetching."""
-    if isinstance(exc, RetryAfterTooLong):
-        return (
-            f"server asked to retry after {exc.seconds:.0f}s, "
-            f"more than the {settings.max_retry_after:g}s limit"
-        )
-    if isinstance(exc, RedirectRefused):
-        return str(exc)
-    if isinstance(exc, requests.TooManyRedirects):
-        return "too many redirects"
-    if isinstance(exc, requests.exceptions.InvalidSchema):
-        return "refused redirect to a non-http(s) URL"
-    if isinstance(exc, requests.exceptions.InvalidURL | u3.LocationParseError):
-        return "invalid URL"
-    chain = list(causes(exc))
-    for kinds, text in CAUSE_TEXT:
-        matches = [link for link in chain if isinstance(link, kinds)]
-        if matches:
-            return text.format(timeout=settings.timeout, detail=ssl_detail(matches))
-    return f"request failed ({type(exc).__name__})"
-
-
-TRANSPORT_ERRORS = (
-    requests.RequestException,
-    u3.HTTPError,
-    http.client.HTTPException,
-    OSError,
-    RetryAfterTooLong,
-    RedirectRefused,
-)
-
-
 class Fetcher:
     """Fetches http(s) URLs for one run over one `requests.Session`; safe to share across threads.
 
@@ -408,7 +159,7 @@ class Fetcher:
         """Return what an http(s) URL serves now; `validators` are a previous fetch's `http`.
 
         Returns Fetched(not_modified=True, raw=b"") on a 304. Raises FetchError otherwise."""
-        if urlsplit(url).scheme.lower() not in ("http", "https"):
+        if scheme_refused(url):
             raise FetchError("not an http(s) URL")
         kept = {k: v for k, v in (validators or {}).items() if k in VALIDATOR_KEYS and v}
         gate = self._gate(url)
@@ -421,7 +172,7 @@ class Fetcher:
         except FetchError:
             raise
         except TRANSPORT_ERRORS as exc:
-            raise FetchError(describe(exc, self.settings)) from exc
+            raise fetch_error(exc, self.settings) from exc
 
     def _get(self, url: str, validators: dict[str, str]) -> requests.Response:
         """Send a GET (conditional when there are validators); return the streamed response."""
@@ -446,7 +197,7 @@ class Fetcher:
             kept = {**validators, **validators_of(response)}
             return Fetched(url, b"", http=kept, not_modified=True)
         if response.status_code != 200:
-            raise FetchError(status_message(response))
+            raise status_error(response)
         body = read_body(response, self.settings.max_bytes)
         if not body:
             raise FetchError("empty response")

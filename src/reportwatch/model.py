@@ -74,6 +74,8 @@ class Report(Frozen):
     statement_scores: dict[str, int] = Field(default_factory=dict)
     overall_rating: str | None = None
     overall_percent: int | None = None
+    # How a CQC summary page breaks the band rule (rating, percentage, nine scores); None if not.
+    rating_mismatch: str | None = None
     grades: dict[str, str] = Field(default_factory=dict)
     commitment: str | None = None
     expectations: tuple[str, ...] = ()

@@ -12,13 +12,14 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from reportwatch.dates import iso_or_printed
 from reportwatch.errors import InputError
 from reportwatch.extract import Block, Extracted
 from reportwatch.model import Finding, Report, Section, SourceInfo
 from reportwatch.vocab import canonical_authority
 
 # Bump when a parser change alters normalized output; `reportwatch reparse` re-derives history.
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"
 
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"'})
 _DASHES = re.compile(r"[\u2010\u2011\u2012\u2013\u2014\u2015\u2212]")
@@ -103,8 +104,24 @@ def normalize(extracted: Extracted, source: SourceInfo, defaults: Defaults | Non
     blocks = cleaned(extracted.blocks)
     for detect, parse in parsers():
         if detect(blocks):
-            return apply_defaults(parse(blocks, extracted, source), defaults or Defaults())
+            report = iso_dates(parse(blocks, extracted, source))
+            return apply_defaults(report, defaults or Defaults())
     raise InputError("not a report reportwatch can read (no CQC score or Ofsted judgement found)")
+
+
+DATE_FIELDS = ("published", "last_updated", "inspection_dates")
+
+
+def iso_dates(report: Report) -> Report:
+    """Return the report with each publication date field that holds one date as YYYY-MM-DD,
+    whether the input was text, HTML or PDF; a value that is not one date is kept as printed."""
+    publication = report.publication
+    dates = {
+        name: iso_or_printed(value)
+        for name in DATE_FIELDS
+        if (value := getattr(publication, name)) is not None
+    }
+    return report.model_copy(update={"publication": publication.model_copy(update=dates)})
 
 
 UNNAMED = "the document does not name its authority: set `authority` for this source"

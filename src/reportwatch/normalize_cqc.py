@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
+from reportwatch.dates import DATE
 from reportwatch.errors import IncompleteReport
 from reportwatch.extract import Block, Extracted
-from reportwatch.model import Publication, Report, Score, SourceInfo
+from reportwatch.model import Publication, Report, Score, Section, SourceInfo
 from reportwatch.normalize import SectionBuilder
 from reportwatch.vocab import (
     CQC_HEADINGS,
@@ -24,13 +25,14 @@ FRAMEWORK = "CQC local authority assessment"
 _AUTHORITY = re.compile(r"^(?P<name>.+?):\s*local authority assessment\b", re.IGNORECASE)
 _SCORE = re.compile(r"^score\s*:\s*(?P<value>[1-4])\s*$", re.IGNORECASE)
 _SCORE_LABEL = re.compile(r"^(?P<value>[1-4])\s*-\s*(?P<label>evidence shows .+?)\.?$", re.I)
-_PUBLISHED = re.compile(r"published:?\s*(?P<date>\d{1,2} \w+ \d{4})", re.IGNORECASE)
-_UPDATED = re.compile(r"last updated:?\s*(?P<date>\d{1,2} \w+ \d{4})", re.IGNORECASE)
+_PUBLISHED = re.compile(rf"published:?\s*(?P<date>{DATE})", re.IGNORECASE)
+_UPDATED = re.compile(rf"last updated:?\s*(?P<date>{DATE})", re.IGNORECASE)
 _RATINGS = ("outstanding", "good", "requires improvement", "inadequate")
+# The overall percentage, in each wording the summary page has used; `who` is the authority.
 _PERCENT = (
-    re.compile(r"scored (?P<n>\d{1,3}) out of 100", re.IGNORECASE),
-    re.compile(r"^score\s*:\s*(?P<n>\d{2,3})%?\s*$", re.IGNORECASE),
-    re.compile(r"overall rating for .+?:\s*(?P<n>\d{1,3})\s*%", re.IGNORECASE),
+    re.compile(r"^(?P<who>.+?)\s+scored (?P<n>\d{1,3}) out of 100\b", re.IGNORECASE),
+    re.compile(r"^score\s*:\s*(?P<n>\d{2,3})\s*%?\s*$", re.IGNORECASE),
+    re.compile(r"^overall rating for (?P<who>.+?)\s*:\s*(?P<n>\d{1,3})\s*%", re.IGNORECASE),
 )
 SUMMARY_HEADINGS = ("quality statement scores", "local authority rating and score")
 KEY_FINDINGS = "Key findings"
@@ -142,7 +144,7 @@ def publication(blocks: list[Block], extracted: Extracted) -> Publication:
 
 
 def summary_scores(blocks: list[Block]) -> dict[str, int]:
-    """Return the nine statement scores listed on a summary page (statement name, then Score)."""
+    """Return the statement scores listed on a summary page (statement name, then Score)."""
     scores: dict[str, int] = {}
     pending: str | None = None
     for block in blocks:
@@ -155,32 +157,69 @@ def summary_scores(blocks: list[Block]) -> dict[str, int]:
     return scores
 
 
-def summary_rating(blocks: list[Block]) -> tuple[str | None, int | None]:
-    """Return the overall rating word and percentage a summary page states, in any wording."""
-    rating = next((b.text.title() for b in blocks if fold(b.text) in _RATINGS), None)
-    if rating == "Requires Improvement":
-        rating = "Requires improvement"
-    percent = next((int(m["n"]) for b in blocks for p in _PERCENT if (m := p.search(b.text))), None)
-    return rating, percent
+def rating_word(text: str) -> str | None:
+    """Return the overall rating a line is ('Requires Improvement' -> 'Requires improvement')."""
+    key = fold(text)
+    return key[:1].upper() + key[1:] if key in _RATINGS else None
+
+
+def summary_rating(blocks: list[Block]) -> tuple[str | None, int | None, str | None]:
+    """Return the overall rating word and percentage a summary page states (in any of the
+    percentage's wordings), and the authority the wording names. The rating is looked for
+    under 'Local authority rating and score' first."""
+    heading = next((i for i, b in enumerate(blocks) if fold(b.text) == SUMMARY_HEADINGS[1]), 0)
+    words = (rating_word(b.text) for b in (*blocks[heading:], *blocks[:heading]))
+    rating = next((word for word in words if word), None)
+    found = next((m for b in blocks for p in _PERCENT if (m := p.search(b.text))), None)
+    percent = int(found["n"]) if found else None
+    who = found.groupdict().get("who") if found else None
+    return rating, percent, canonical_authority(who) if who else None
+
+
+def is_summary_line(block: Block) -> bool:
+    """Return True for a line of a summary page that is never a finding: its title or date
+    stamp, the rating word, a percentage wording, a statement name or a score."""
+    text = block.text
+    short = len(text) < 90
+    return (
+        rating_word(text) is not None
+        or any(p.search(text) for p in _PERCENT)
+        or bool(_SCORE.match(text) or _AUTHORITY.match(text))
+        or (short and bool(_PUBLISHED.search(text) or _UPDATED.search(text)))
+        or (short and canonical_statement(text) is not None)
+    )
+
+
+def summary_sections(blocks: list[Block]) -> tuple[Section, ...]:
+    """Return the findings of a summary page under its own headings ("Summary of people's
+    experiences", strengths, next steps): never its rating, percentage or statement scores."""
+    sections = SectionBuilder()
+    collecting = False  # under a heading of the summary's text
+    for block in blocks:
+        if fold(block.text) in SUMMARY_HEADINGS:
+            collecting = False  # the rating and percentage, or the score list, follow
+        elif is_summary_line(block):
+            continue
+        elif block.kind == "heading":
+            sections.start(block.text)
+            collecting = True
+        elif collecting:
+            sections.add(block)
+    return sections.build()
 
 
 def parse_summary_page(blocks: list[Block], extracted: Extracted, source: SourceInfo) -> Report:
-    """Return the report of a CQC assessment summary page, checking the rating against its bands.
+    """Return the report of a CQC assessment summary page: the overall rating and percentage,
+    the nine statement scores, the summary's sections, and `rating_mismatch` when they break
+    the band rule.
 
     Raises IncompleteReport when the page states neither a rating nor statement scores."""
     scores = summary_scores(blocks)
-    rating, percent = summary_rating(blocks)
+    rating, percent, named = summary_rating(blocks)
     if not scores and rating is None:
         raise IncompleteReport("CQC summary page with no rating and no statement scores")
-    notes = rating_notes(rating, percent, scores)
-    sections = SectionBuilder()
-    for block in blocks:
-        if block.kind == "heading" and fold(block.text) not in SUMMARY_HEADINGS:
-            if not canonical_statement(block.text) and not _SCORE.match(block.text):
-                sections.start(block.text)
-        elif block.kind != "heading" and sections.title and not _PERCENT[0].search(block.text):
-            sections.add(block)
-    authority = authority_in(blocks)
+    authority = authority_in(blocks) or named
+    notes = [] if len(scores) in (0, 9) else [f"lists {len(scores)} of the nine statement scores"]
     return Report(
         regulator="CQC",
         framework=FRAMEWORK,
@@ -190,21 +229,23 @@ def parse_summary_page(blocks: list[Block], extracted: Extracted, source: Source
         statement_scores=scores,
         overall_rating=rating,
         overall_percent=percent,
-        sections=sections.build(),
+        rating_mismatch=band_mismatch(rating, percent, scores),
+        sections=summary_sections(blocks),
         publication=publication(blocks, extracted),
         source=source,
         notes=tuple(notes),
     )
 
 
-def rating_notes(rating: str | None, percent: int | None, scores: dict[str, int]) -> list[str]:
-    """Return notes where the stated rating, percentage and scores disagree with the band rule."""
-    notes = []
-    if len(scores) == 9:
-        derived = percent_for_scores(list(scores.values()))
-        if percent is not None and percent != derived:
-            notes.append(f"stated {percent}% but the nine scores give {derived}%")
-        percent = percent if percent is not None else derived
-    if percent is not None and rating and rating_for_percent(percent) != rating:
-        notes.append(f"rating {rating} does not match {percent}% ({rating_for_percent(percent)})")
-    return notes
+def band_mismatch(rating: str | None, percent: int | None, scores: dict[str, int]) -> str | None:
+    """Return how a summary page breaks the CQC band rule, or None when it does not (or cannot
+    be checked): the stated percentage against the nine scores' (summed, as a rounded
+    percentage of 36), and the rating against the band of the percentage."""
+    problems = []
+    derived = percent_for_scores(list(scores.values())) if len(scores) == 9 else None
+    if percent is not None and derived is not None and percent != derived:
+        problems.append(f"the nine scores give {derived}%, not {percent}%")
+    basis = percent if percent is not None else derived
+    if rating and basis is not None and (band := rating_for_percent(basis)) != rating:
+        problems.append(f"{basis}% is {band or 'below every band'}, not {rating}")
+    return "; ".join(problems) or None

@@ -15,7 +15,8 @@ from typing import Literal
 from reportwatch.diff import diff_reports, new_report
 from reportwatch.errors import IncompleteReport, ReportwatchError, StoreError
 from reportwatch.extract import extract
-from reportwatch.fetch import Fetched, UrlFetcher, fetch, is_url
+from reportwatch.fetch import VALIDATOR_KEYS, Fetched, UrlFetcher, fetch, is_url
+from reportwatch.http_settings import DEFAULT_SETTINGS, HttpSettings
 from reportwatch.ledger import open_ledgers
 from reportwatch.model import Change, ChangeKind, Report, SourceInfo, SourceState, VersionMeta
 from reportwatch.normalize import PARSER_VERSION, Defaults, normalize
@@ -172,8 +173,6 @@ def next_state(
                 "last_failure_at": when,
             }
         )
-    from reportwatch.http import VALIDATOR_KEYS
-
     validators = state.validators if fetched.not_modified else fetched.http
     return state.model_copy(
         update={
@@ -191,16 +190,17 @@ def ingest(
     store: Store,
     now: datetime | None = None,
     plan: NotifyPlan | None = None,
+    http: HttpSettings = DEFAULT_SETTINGS,
 ) -> RunResult:
     """Ingest inputs into the store under its lock, then (with a plan) send each channel what it
     is owed; return every input's outcome and every channel's delivery. URLs share one HTTP
-    session for the run."""
+    session for the run, fetching as `http` (the sources file's [http]) says."""
     moment = now or datetime.now(UTC)
     fetcher = None
     if any(is_url(item.location) for item in items):
         from reportwatch.http import Fetcher
 
-        fetcher = Fetcher()
+        fetcher = Fetcher(http)
     with store.locked():
         if plan is not None:
             open_ledgers(store, plan.channels)

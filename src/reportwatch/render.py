@@ -135,9 +135,19 @@ def report_rows(report: Report) -> list[tuple[str, str]]:
     if report.score:
         return [(report.statement or "", f"{report.score.value} - {report.score.label}")]
     if report.kind == "summary":
-        rows = [("Overall rating", f"{report.overall_rating} ({report.overall_percent}%)")]
+        rows = [("Overall rating", rating_verdict(report))]
         return rows + [(k, str(v)) for k, v in report.statement_scores.items()]
     return [(k, v) for k, v in report.grades.items()]
+
+
+def rating_verdict(report: Report) -> str:
+    """Return a summary's overall rating and percentage, flagged when they break the band rule:
+    'Requires improvement (67%) - band rule mismatch: 67% is Good, not Requires improvement'."""
+    percent = f" ({report.overall_percent}%)" if report.overall_percent is not None else ""
+    verdict = f"{report.overall_rating or 'no rating'}{percent}"
+    if report.rating_mismatch:
+        return f"{verdict} - band rule mismatch: {report.rating_mismatch}"
+    return verdict
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

@@ -6,6 +6,10 @@ path = "seeds"                  # a folder, a file or a glob, relative to this f
 authority = "Barnet"            # fills in what a document does not say
 regulator = "CQC"
 tags = ["london"]
+
+[http]                          # optional: how URLs are fetched (defaults below)
+per_host = 2                    # at most N requests in flight to one host
+min_interval = 1.0              # seconds between requests to one host
 """
 
 from __future__ import annotations
@@ -17,13 +21,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from reportwatch.channels import ChannelConfig, NotifySettings
 from reportwatch.errors import ConfigError
+from reportwatch.http_settings import DEFAULT_SETTINGS, MB, HttpSettings
 from reportwatch.normalize import Defaults
 
 DEFAULT_FILE = "reportwatch.toml"
+# A [table] or [[array of tables]] header line, with the table's name.
+_HEADER = re.compile(r"^\s*\[\[?\s*(?P<name>[^\]]*?)\s*\]\]?\s*(#.*)?$")
 
 
 class SourceConfig(BaseModel):
@@ -52,12 +59,38 @@ class SourceConfig(BaseModel):
         return Defaults(authority=self.authority, regulator=self.regulator, tags=tuple(self.tags))
 
 
+_HTTP = DEFAULT_SETTINGS
+
+
+class HttpConfig(BaseModel):
+    """The [http] table: how URLs are fetched (`http_settings.HttpSettings`), defaults as there.
+    Values must have their TOML type: a number, not a string holding one."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    timeout: float = Field(_HTTP.timeout, gt=0)  # seconds, to connect and for each read
+    retries: int = Field(_HTTP.retries, ge=0)  # on connection errors, timeouts, 429 and 5xx
+    backoff: float = Field(_HTTP.backoff, ge=0)  # urllib3 backoff_factor, seconds
+    max_redirects: int = Field(_HTTP.max_redirects, ge=0)
+    max_body_mb: float = Field(_HTTP.max_bytes / MB, gt=0)  # larger bodies are refused
+    per_host: int = Field(_HTTP.per_host, ge=1)  # requests in flight to one host
+    min_interval: float = Field(_HTTP.min_interval, ge=0)  # seconds between requests to a host
+    max_retry_after: float = Field(_HTTP.max_retry_after, ge=0)  # longest Retry-After obeyed
+    user_agent: str = Field(_HTTP.user_agent, min_length=1)
+
+    def settings(self) -> HttpSettings:
+        """Return these values as the fetcher's settings."""
+        values = self.model_dump(exclude={"max_body_mb"})
+        return HttpSettings(**values, max_bytes=round(self.max_body_mb * MB))
+
+
 class SourcesFile(BaseModel):
     """The whole sources file."""
 
     model_config = ConfigDict(extra="forbid")
 
     source: list[SourceConfig] = []
+    http: HttpConfig = HttpConfig()
     notify: NotifySettings = NotifySettings()
     channel: list[ChannelConfig] = []
 
@@ -91,19 +124,32 @@ def load_sources(path: Path) -> SourcesFile:
 
 
 def line_of(text: str, location: list[str]) -> int:
-    """Return the line of the TOML text that a validation error's location points at: the key's
-    line within the n-th [[source]] table, else that table's header (1 if nothing fits)."""
-    lines = text.splitlines()
-    headers = [i for i, line in enumerate(lines) if line.strip() == "[[source]]"]
-    if len(location) < 2 or not location[1].isdigit() or int(location[1]) >= len(headers):
+    """Return the line of the TOML text that a validation error's location points at, under any
+    table (`http.timeout`: [http]) or array of tables (`source.1.url`: the second [[source]]):
+    the key's line within that table, else the table's header; with no such header, a top-level
+    `name = ...` line (an inline table). 1 when nothing fits."""
+    if not location:
         return 1
-    start = headers[int(location[1])]
-    end = headers[int(location[1]) + 1] if int(location[1]) + 1 < len(headers) else len(lines)
-    key = location[2] if len(location) > 2 else None
-    for i in range(start, end):
-        if key and re.match(rf"^\s*{re.escape(key)}\s*=", lines[i]):
-            return i + 1
-    return start + 1
+    lines = text.splitlines()
+    name, rest = location[0], location[1:]
+    nth = 0
+    if rest and rest[0].isdigit():
+        nth, rest = int(rest[0]), rest[1:]
+    headers = [i for i, line in enumerate(lines) if _HEADER.match(line)]
+    own = [i for i in headers if (m := _HEADER.match(lines[i])) and m["name"] == name]
+    if nth < len(own):
+        start = own[nth]
+        end = next((i for i in headers if i > start), len(lines))
+        return key_line(lines, start + 1, end, rest[0] if rest else None) or start + 1
+    return key_line(lines, 0, headers[0] if headers else len(lines), name) or 1
+
+
+def key_line(lines: list[str], start: int, end: int, key: str | None) -> int | None:
+    """Return the number (from 1) of the line in lines[start:end] that sets `key`, or None."""
+    if key is None:
+        return None
+    sets = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    return next((i + 1 for i in range(start, end) if sets.match(lines[i])), None)
 
 
 def expand_path(pattern: str, base: Path) -> list[Path]:
@@ -184,3 +230,9 @@ def choose_items(inputs: list[str], config: Path | None) -> list[Item]:
     if parsed is not None and config is not None:
         return items_from_config(parsed, config.parent)
     raise ConfigError(f"nothing to ingest: name files, folders or URLs, or write {DEFAULT_FILE}")
+
+
+def http_settings(config: Path | None) -> HttpSettings:
+    """Return the fetcher settings the sources file's [http] table gives (the defaults with no
+    file). Raises ConfigError naming the line and key at fault."""
+    return settings_of(config).http.settings()

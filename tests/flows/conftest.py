@@ -7,11 +7,13 @@ installed the directory skips itself.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,6 +58,18 @@ def prefect_harness() -> Iterator[None]:
         yield
 
 
+def stored(root: Path) -> dict[str, Any]:
+    """Return every version a snapshot store holds, by path: its report, changes and meta (less
+    the ingest time), so two stores written by different runs compare equal."""
+    found: dict[str, Any] = {}
+    for path in sorted((root / "documents").rglob("*.json")):
+        data = json.loads(path.read_text())
+        if path.name == "meta.json":
+            data.pop("ingested_at")
+        found[str(path.relative_to(root))] = data
+    return found
+
+
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Return a scratch project folder (the working directory) holding a copy of seeds/, with no
@@ -67,4 +81,4 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-__all__ = ["ROOT", "SEEDS", "reportwatch_flows"]
+__all__ = ["ROOT", "SEEDS", "reportwatch_flows", "stored"]

@@ -29,7 +29,7 @@ from reportwatch.sources import items_from_config, load_sources
 from reportwatch.store import Store
 from reportwatch_flows import telemetry_off
 
-from .conftest import ROOT, SEEDS
+from .conftest import ROOT, SEEDS, stored
 
 pytestmark = pytest.mark.e2e
 
@@ -174,17 +174,6 @@ def final_state(server: Server, flow_run_id: str, log: Path) -> str:
 
     state: str = wait_until(finished, RUN_TIMEOUT, f"flow run {flow_run_id}", log)
     return state
-
-
-def stored(root: Path) -> dict[str, Any]:
-    """Return every stored version's report, changes and meta (less its time), by path."""
-    found: dict[str, Any] = {}
-    for path in sorted((root / "documents").rglob("*.json")):
-        data = json.loads(path.read_text())
-        if path.name == "meta.json":
-            data.pop("ingested_at")
-        found[str(path.relative_to(root))] = data
-    return found
 
 
 def check_run(server: Server, flow_run_id: str, project: Path, monkeypatch: Any) -> None:

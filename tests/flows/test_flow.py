@@ -17,19 +17,20 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.objects import ConcurrencyLimitStrategy
 from prefect.flows import load_flow_from_entrypoint
+from prefect.states import Completed, Failed, State
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 import reportwatch_flows.ingest as flows_ingest
 from reportwatch import pipeline
-from reportwatch.errors import ConfigError
+from reportwatch.errors import ConfigError, FetchError
 from reportwatch.pipeline import RunResult
 from reportwatch.sources import Item, items_from_args, items_from_config, load_sources
 from reportwatch.store import Store
 from reportwatch_flows import serve as flows_serve
 from reportwatch_flows.ingest import choose_items, existing_limits, ingest_flow, run_flow
 
-from .conftest import ROOT, SEEDS
+from .conftest import ROOT, SEEDS, stored
 
 HF = "cqc/hammersmith-and-fulham/learning-improvement-and-innovation"
 DOCUMENTS = [
@@ -62,17 +63,6 @@ def plain(inputs: list[str], store: str) -> RunResult:
 def statuses(result: RunResult) -> list[tuple[str, str | None, int | None]]:
     """Return each outcome's status, document and version."""
     return [(o.status, o.document, o.version) for o in result.outcomes]
-
-
-def stored(root: Path) -> dict[str, Any]:
-    """Return every stored version's report, changes and meta (less its time), by path."""
-    found: dict[str, Any] = {}
-    for path in sorted((root / "documents").rglob("*.json")):
-        data = json.loads(path.read_text())
-        if path.name == "meta.json":
-            data.pop("ingested_at")
-        found[str(path.relative_to(root))] = data
-    return found
 
 
 def artifacts(flow_run_id: UUID) -> dict[str, Any]:
@@ -268,16 +258,48 @@ def quick_retries(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @harness
 @pytest.mark.usefixtures("quick_retries")
-def test_fetch_task_retries_a_failed_url(project: Path, httpserver: HTTPServer) -> None:
+def test_fetch_task_retries_transient_failures_only(project: Path, httpserver: HTTPServer) -> None:
     text = (SEEDS / "003_3dab753b02dd6640.txt").read_bytes()
-    httpserver.expect_oneshot_request("/ealing").respond_with_data("", status=404)
+    httpserver.expect_oneshot_request("/ealing").respond_with_data("busy", status=503)
     httpserver.expect_request("/ealing").respond_with_data(text, content_type="text/plain")
-    url = httpserver.url_for("/ealing")
+    httpserver.expect_request("/gone").respond_with_data("", status=404)
+    flaky, gone = httpserver.url_for("/ealing"), httpserver.url_for("/gone")
     with get_client(sync_client=True) as client:  # exists: every URL fetch waits on it
-        client.create_global_concurrency_limit(_limit(flows_ingest.host_limit(url), 0.0001))
-    result, _ = run([url, "seeds/001_ac718487f3257af1.txt"], "store")
-    assert [o.status for o in result.outcomes] == ["new", "new"]
-    assert result.outcomes[0].document == "cqc/ealing/learning-improvement-and-innovation"
+        client.create_global_concurrency_limit(_limit(flows_ingest.host_limit(flaky), 0.0001))
+    config = project / "reportwatch.toml"  # no retries inside the fetcher: only the task's
+    config.write_text('[http]\nretries = 0\nmin_interval = 0\nuser_agent = "rw-flow-test"\n')
+
+    result, _ = run([gone, flaky, "seeds/001_ac718487f3257af1.txt"], "store", str(config))
+
+    assert [(o.status, o.error) for o in result.outcomes] == [
+        ("failed", "HTTP 404 Not Found"),
+        ("new", None),
+        ("new", None),
+    ]
+    assert result.outcomes[1].document == "cqc/ealing/learning-improvement-and-innovation"
+    paths = [request.path for request, _ in httpserver.log]
+    assert (paths.count("/gone"), paths.count("/ealing")) == (1, 2)  # 404 once; 503, then 200
+    assert {request.headers["User-Agent"] for request, _ in httpserver.log} == {"rw-flow-test"}
+
+
+@pytest.mark.parametrize(
+    ("state", "retried"),
+    [
+        (
+            Failed(
+                data=flows_ingest.FetchFailed("http://a.example/: HTTP 503 Service Unavailable")
+            ),
+            True,
+        ),
+        (Failed(data=ValueError("a bug in the task")), False),
+        (Failed(data=FetchError("HTTP 404 Not Found")), False),
+        (Completed(data=0), False),
+    ],
+    ids=["transient-fetch-failure", "task-error", "permanent-error", "completed"],
+)
+def test_fetch_task_retry_condition(state: State[Any], retried: bool) -> None:
+    """The fetch task is retried only for a FetchFailed (raised when a URL failed transiently)."""
+    assert flows_ingest.transient_failure(flows_ingest.fetch_batch, None, state) is retried
 
 
 @harness
@@ -292,7 +314,7 @@ def test_a_url_that_keeps_failing_fails_as_pipeline_ingest_says(
     assert statuses(result) == statuses(expected)
     assert [o.status for o in result.outcomes] == ["failed", "new"]
     assert result.outcomes[0].error == expected.outcomes[0].error
-    assert len(httpserver.log) == 3 + 1  # three tries by the flow, one by pipeline.ingest
+    assert len(httpserver.log) == 1 + 1  # a 404 is permanent: once by the flow, once by pipeline
 
 
 def _limit(name: str, decay: float) -> Any:

@@ -1,0 +1,95 @@
+"""Reading a final HTTP response: its body within the size limit, its media type and declared
+charset, its validators, and its status as one line."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+import requests
+from urllib3.util.retry import Retry
+
+from reportwatch.errors import FetchError
+from reportwatch.http_settings import MB
+
+CHUNK = 64 * 1024
+
+
+def size_text(n: int) -> str:
+    """Return a byte count exactly, in the largest unit that divides it: '20 MB', '512 KB'."""
+    if n % MB == 0:
+        return f"{n // MB} MB"
+    if n % 1024 == 0:
+        return f"{n // 1024} KB"
+    return f"{n} bytes"
+
+
+def content_length(response: requests.Response) -> int | None:
+    """Return a response's declared Content-Length, or None (absent, chunked or malformed)."""
+    value = response.headers.get("Content-Length", "").strip()
+    if not value.isdigit() or "chunked" in response.headers.get("Transfer-Encoding", "").lower():
+        return None
+    return int(value)
+
+
+def read_body(response: requests.Response, max_bytes: int) -> bytes:
+    """Return a streamed response's body (content-decoded). Raises FetchError past `max_bytes`
+    or when fewer bytes came than Content-Length declared."""
+    declared = content_length(response)
+    too_large = FetchError(f"response larger than {size_text(max_bytes)}")
+    if declared is not None and declared > max_bytes:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(CHUNK):
+        size += len(chunk)
+        if size > max_bytes:
+            raise too_large
+        chunks.append(chunk)
+    encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
+    if declared is not None and not encoded and size < declared:
+        raise FetchError("truncated response", transient=True)
+    return b"".join(chunks)
+
+
+def content_type(header: str | None) -> tuple[str | None, str | None]:
+    """Return (media type lower-cased without parameters, declared charset as given) of a
+    Content-Type header; either is None when absent."""
+    if not header:
+        return None, None
+    media, *params = (part.strip() for part in header.split(";"))
+    charset = None
+    for param in params:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip("\"'"):
+            charset = value.strip().strip("\"'")
+    return (media.lower() or None), charset
+
+
+def validators_of(response: requests.Response) -> dict[str, str]:
+    """Return the ETag / Last-Modified a response carries, under Fetched.http's keys."""
+    found = {
+        "etag": response.headers.get("ETag"),
+        "last_modified": response.headers.get("Last-Modified"),
+    }
+    return {key: value for key, value in found.items() if value}
+
+
+def status_message(response: requests.Response) -> str:
+    """Return 'HTTP <code> <phrase>', with ' after N retries' when urllib3 retried."""
+    try:
+        phrase = HTTPStatus(response.status_code).phrase
+    except ValueError:
+        phrase = response.reason or ""
+    text = f"HTTP {response.status_code} {phrase}".strip()
+    retry = getattr(response.raw, "retries", None)
+    count = len(retry.history) if isinstance(retry, Retry) else 0
+    if count:
+        return f"{text} after {count} {'retry' if count == 1 else 'retries'}"
+    return text
+
+
+def status_error(response: requests.Response) -> FetchError:
+    """Return the FetchError for a final status other than 200 / 304: transient for 429 and
+    5xx (the server may answer later), not for any other."""
+    code = response.status_code
+    return FetchError(status_message(response), transient=code == 429 or code >= 500)

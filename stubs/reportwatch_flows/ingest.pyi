@@ -1,0 +1,1 @@
+from flows.ingest import run_flow as run_flow

@@ -1,0 +1,1 @@
+from flows.serve import serve as serve
