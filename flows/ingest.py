@@ -171,11 +171,12 @@ def run_batches(items: Sequence[Item], store: Store, fetcher: UrlFetcher | None)
 def url_fetcher(items: Sequence[Item]) -> Fetcher | None:
     """Return the run's HTTP fetcher (one session a run, as `pipeline.ingest` makes it), or None
     when no input is a URL."""
-    if not any(is_url(item.location) for item in items):
+    urls = [item.location for item in items if is_url(item.location)]
+    if not urls:
         return None
-    from reportwatch.http import Fetcher
+    from reportwatch.http import DEFAULT_SETTINGS, Fetcher
 
-    return Fetcher()
+    return Fetcher(DEFAULT_SETTINGS, named=urls)
 
 
 # --- artifacts ---

@@ -11,8 +11,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from charset_normalizer import from_bytes
-
 from reportwatch.errors import InputError
 from reportwatch.vocab import is_chrome
 
@@ -47,7 +45,8 @@ _HYPHEN_END = re.compile(r"[A-Za-z]-$")
 
 
 def decode_text(raw: bytes) -> str:
-    """Return raw bytes decoded as text: a BOM or strict UTF-8 first, then the charset detected.
+    """Return raw bytes decoded as text: a BOM or strict UTF-8 first, then UTF-8 with stray
+    legacy bytes read as windows-1252, then the charset detected (`extract_html.detect_text`).
 
     Raises InputError for an empty or binary input."""
     if not raw.strip():
@@ -60,10 +59,10 @@ def decode_text(raw: bytes) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
-        best = from_bytes(raw).best()
-        if best is None:
-            raise InputError("text in no encoding that could be detected") from None
-        return str(best)
+        # as for pages: mostly UTF-8 with stray legacy bytes (a pasted curly quote) stays UTF-8
+        from reportwatch.extract_html import detect_text
+
+        return detect_text(raw)
 
 
 def looks_binary(raw: bytes) -> bool:

@@ -9,14 +9,15 @@ One `Fetcher` (one `requests.Session`) serves a run. What it does on every fetch
 - Conditional requests: validators from a previous fetch (`Fetched.http`) are sent as
   If-None-Match / If-Modified-Since; a 304 comes back as `Fetched(not_modified=True)`.
 - Redirects: at most `max_redirects`. A redirect to anything but http(s) is refused. A redirect
-  to a private, loopback, link-local or otherwise non-global address is refused, unless the host
-  of the URL asked for is itself such an address (a watched intranet page, or a test server on
-  127.0.0.1, may redirect within its network; a public page may not lead us into one). Host names
-  are resolved to decide; resolving again to connect is not pinned, so DNS rebinding is not
-  prevented.
+  to a private, loopback, link-local or otherwise non-global address is refused, unless that
+  address is one of the URL asked for or of a URL the run names (the sources file's, the command
+  line's): a watched intranet page may redirect to itself or to another watched host, and no
+  page may lead us to an address nobody named. Host names are resolved to decide; resolving
+  again to connect is not pinned, so DNS rebinding is not prevented.
 - Limits: the body is streamed and abandoned past `max_bytes` (a larger Content-Length is refused
   before reading); a body shorter than its Content-Length is refused as truncated. `timeout`
-  bounds connecting and each read, not the whole download.
+  bounds connecting and each read; `max_seconds` bounds reading the whole body, so a server
+  trickling bytes just fast enough to beat `timeout` is cut off too.
 - Politeness, per host of the URL asked for (redirect hops are not counted separately): at most
   `per_host` requests in flight, and a request starts at least `min_interval` after the previous
   start and after the previous response arrived. Retries inside urllib3 are spaced by backoff.
@@ -29,11 +30,12 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import math
 import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -65,6 +67,7 @@ class HttpSettings:
     backoff: float = 0.5  # urllib3 backoff_factor
     max_redirects: int = 5
     max_bytes: int = 20 * MB
+    max_seconds: float = 300.0  # reading one whole body, seconds
     per_host: int = 2  # at most N requests in flight per host
     min_interval: float = 1.0  # seconds between request starts to one host
     max_retry_after: float = 120.0  # never sleep longer than this for a Retry-After
@@ -78,6 +81,7 @@ class HttpSettings:
             "backoff": self.backoff >= 0,
             "max_redirects": self.max_redirects >= 0,
             "max_bytes": self.max_bytes > 0,
+            "max_seconds": self.max_seconds > 0,
             "per_host": self.per_host >= 1,
             "min_interval": self.min_interval >= 0,
             "max_retry_after": self.max_retry_after >= 0,
@@ -176,37 +180,44 @@ def addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
     return [ipaddress.ip_address(info[4][0]) for info in infos]
 
 
-def private_address(host: str) -> str | None:
-    """Return the first non-global (private, loopback, link-local...) address of `host`, or None."""
+def non_global(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """Return the non-global (private, loopback, link-local, multicast...) addresses of `host`,
+    IPv4-mapped IPv6 addresses as IPv4."""
+    found = []
     for ip in addresses(host):
         if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
             ip = ip.ipv4_mapped
         if not ip.is_global or ip.is_multicast:
-            return str(ip)
-    return None
+            found.append(ip)
+    return found
 
 
-def redirect_refusal(target: str, origin: str) -> str | None:
+def redirect_refusal(target: str, origin: str, named: Iterable[str] = ()) -> str | None:
     """Return why a redirect to absolute URL `target` is refused for a fetch of `origin`, or None.
 
-    Refused: a scheme other than http(s); a non-global address, unless `origin`'s host has one."""
+    Refused: a scheme other than http(s); a non-global address that is not an address of
+    `origin`'s host or of a host of the URLs `named`."""
     parts = urlsplit(target)
     if parts.scheme.lower() not in ("http", "https"):
         return f"refused redirect to a non-http(s) URL ({parts.scheme or 'no scheme'})"
-    private = private_address(parts.hostname or "")
-    if private is None or private_address(urlsplit(origin).hostname or "") is not None:
+    private = non_global(parts.hostname or "")
+    if not private:
         return None
-    return f"refused redirect to private address {private}"
+    allowed = {ip for url in (origin, *named) for ip in non_global(urlsplit(url).hostname or "")}
+    unnamed = [ip for ip in private if ip not in allowed]
+    return f"refused redirect to private address {unnamed[0]}" if unnamed else None
 
 
-def redirect_guard(session: requests.Session, origin: str) -> Callable[..., None]:
+def redirect_guard(
+    session: requests.Session, origin: str, named: Iterable[str] = ()
+) -> Callable[..., None]:
     """Return a requests response hook that raises RedirectRefused for a refused redirect."""
 
     def guard(response: requests.Response, *args: Any, **kwargs: Any) -> None:
         target = session.get_redirect_target(response)
         if target is None:
             return
-        reason = redirect_refusal(urljoin(response.url, target), origin)
+        reason = redirect_refusal(urljoin(response.url, target), origin, named)
         if reason is not None:
             response.close()
             raise RedirectRefused(reason)
@@ -231,19 +242,30 @@ def content_length(response: requests.Response) -> int | None:
     return int(value)
 
 
-def read_body(response: requests.Response, max_bytes: int) -> bytes:
-    """Return a streamed response's body (content-decoded). Raises FetchError past `max_bytes`
-    or when fewer bytes came than Content-Length declared."""
+def arriving(response: requests.Response) -> Iterator[bytes]:
+    """Yield a streamed response's body, content-decoded, as it arrives: each piece is what one
+    read of the socket gave (read1), so a trickling server cannot hold a read for long."""
+    while chunk := response.raw.read1(CHUNK, decode_content=True):
+        yield chunk
+
+
+def read_body(response: requests.Response, max_bytes: int, max_seconds: float = math.inf) -> bytes:
+    """Return a streamed response's body (content-decoded). Raises FetchError past `max_bytes`,
+    when reading it takes more than `max_seconds`, or when fewer bytes came than
+    Content-Length declared."""
     declared = content_length(response)
     too_large = FetchError(f"response larger than {size_text(max_bytes)}")
     if declared is not None and declared > max_bytes:
         raise too_large
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_content(CHUNK):
+    deadline = time.monotonic() + max_seconds
+    for chunk in arriving(response):
         size += len(chunk)
         if size > max_bytes:
             raise too_large
+        if time.monotonic() > deadline:
+            raise FetchError(f"response too slow: body not read within {max_seconds:g}s")
         chunks.append(chunk)
     encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
     if declared is not None and not encoded and size < declared:
@@ -312,7 +334,10 @@ CAUSE_TEXT: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
     ((ConnectionResetError,), "connection reset by server"),
     ((u3.IncompleteRead, http.client.IncompleteRead), "truncated response"),
     ((requests.exceptions.ChunkedEncodingError,), "truncated response"),
-    ((requests.exceptions.ContentDecodingError,), "could not decompress the response"),
+    (
+        (requests.exceptions.ContentDecodingError, u3.DecodeError),
+        "could not decompress the response",
+    ),
     ((u3.NewConnectionError, ConnectionError), "could not connect"),
     ((http.client.HTTPException, u3.ProtocolError), "malformed response"),
 )
@@ -363,11 +388,16 @@ TRANSPORT_ERRORS = (
 class Fetcher:
     """Fetches http(s) URLs for one run over one `requests.Session`; safe to share across threads.
 
-    Redirect rule: a redirect to a private, loopback or link-local address is refused unless the
-    host of the URL asked for is itself such an address (see the module docstring)."""
+    Redirect rule: a redirect to a private, loopback or link-local address is refused unless it
+    is an address of the URL asked for or of one of the `named` URLs (see the module docstring)."""
 
-    def __init__(self, settings: HttpSettings = DEFAULT_SETTINGS) -> None:
+    def __init__(
+        self, settings: HttpSettings = DEFAULT_SETTINGS, named: Iterable[str] = ()
+    ) -> None:
+        """Make the run's session. `named` are the URLs the run watches: a redirect may lead to
+        a private address only if it is one of theirs."""
         self.settings = settings
+        self.named = tuple(named)
         self._session = self._make_session()
         self._gates: dict[str, HostGate] = {}
         self._gates_lock = threading.Lock()
@@ -435,7 +465,7 @@ class Fetcher:
             headers=headers,
             timeout=(self.settings.timeout, self.settings.timeout),
             stream=True,
-            hooks={"response": [redirect_guard(self._session, url)]},
+            hooks={"response": [redirect_guard(self._session, url, self.named)]},
         )
 
     def _result(self, url: str, response: requests.Response, validators: dict[str, str]) -> Fetched:
@@ -447,7 +477,7 @@ class Fetcher:
             return Fetched(url, b"", http=kept, not_modified=True)
         if response.status_code != 200:
             raise FetchError(status_message(response))
-        body = read_body(response, self.settings.max_bytes)
+        body = read_body(response, self.settings.max_bytes, self.settings.max_seconds)
         if not body:
             raise FetchError("empty response")
         media_type, charset = content_type(response.headers.get("Content-Type"))

@@ -15,6 +15,7 @@ from typing import Literal
 from reportwatch.diff import diff_reports, new_report
 from reportwatch.errors import IncompleteReport, ReportwatchError, StoreError
 from reportwatch.extract import extract
+from reportwatch.faults import checkpoint
 from reportwatch.fetch import Fetched, UrlFetcher, fetch, is_url
 from reportwatch.model import Change, ChangeKind, Report, SourceInfo, SourceState, VersionMeta
 from reportwatch.normalize import PARSER_VERSION, Defaults, normalize
@@ -90,6 +91,7 @@ def record(store: Store, fetched: Fetched, report: Report, now: datetime) -> Out
     if latest is not None and latest.meta.raw_sha256 == sha256(fetched.raw):
         return Outcome(fetched.location, "unchanged", key, latest.meta.version, latest.report)
     number, changes = changes_against(store, key, report)
+    checkpoint("diff.done")
     if not changes:
         assert latest is not None
         return Outcome(fetched.location, "unchanged", key, latest.meta.version, latest.report)
@@ -117,6 +119,7 @@ def run_stages(
     """Run one input through fetch -> extract -> normalize -> store -> diff; a 304 answer is
     "unchanged" without parsing anything."""
     fetched = fetch(item.location, fetcher, state.validators or None)
+    checkpoint("fetch.done")
     if fetched.not_modified and state.document and (latest := store.latest(state.document)):
         version = latest.meta.version
         return Outcome(item.location, "unchanged", state.document, version, latest.report), fetched
@@ -183,13 +186,15 @@ def ingest(items: list[Item], store: Store, now: datetime | None = None) -> RunR
     one HTTP session for the run."""
     moment = now or datetime.now(UTC)
     fetcher = None
-    if any(is_url(item.location) for item in items):
-        from reportwatch.http import Fetcher
+    if urls := [item.location for item in items if is_url(item.location)]:
+        from reportwatch.http import DEFAULT_SETTINGS, Fetcher
 
-        fetcher = Fetcher()
+        fetcher = Fetcher(DEFAULT_SETTINGS, named=urls)
     with store.locked():
         try:
-            return RunResult([ingest_item(store, item, moment, fetcher) for item in items])
+            result = RunResult([ingest_item(store, item, moment, fetcher) for item in items])
+            checkpoint("run.end")
+            return result
         finally:
             if fetcher is not None:
                 fetcher.close()
