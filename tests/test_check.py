@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from reportwatch.cli import main
+from reportwatch.store_format import current_format
 
 from conftest import store_files
 
@@ -183,7 +184,7 @@ def test_json_output_lists_problems_and_leftovers(store: Path) -> None:
         (lambda: shutil.rmtree("snapshots"), "error: snapshots: no store here\n"),
         (
             lambda: Path("snapshots/store.json").write_text('{"format": 7}\n'),
-            "error: snapshots: store format 7; this reportwatch reads format 1\n",
+            f"error: snapshots: store format 7; this reportwatch reads format {current_format()}\n",
         ),
     ],
     ids=["no-store", "newer-format"],
