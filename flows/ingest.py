@@ -196,11 +196,12 @@ def run_batches(items: Sequence[Item], store: Store, fetcher: UrlFetcher | None)
 def url_fetcher(items: Sequence[Item], settings: HttpSettings) -> Fetcher | None:
     """Return the run's HTTP fetcher with the sources file's [http] settings (one session a run,
     as `pipeline.ingest` makes it), or None when no input is a URL."""
-    if not any(is_url(item.location) for item in items):
+    urls = [item.location for item in items if is_url(item.location)]
+    if not urls:
         return None
     from reportwatch.http import Fetcher
 
-    return Fetcher(settings)
+    return Fetcher(settings, named=urls)
 
 
 @task(name="notify", cache_policy=NO_CACHE)

@@ -4,7 +4,10 @@ that tests vary), a scratch store, and edited copies of seeds."""
 from __future__ import annotations
 
 import html
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from string import Template
@@ -94,3 +97,44 @@ def edited(tmp_path: Path) -> Callable[[str, Callable[[str], str]], Path]:
         return path
 
     return write
+
+
+# --- real `reportwatch` processes -------------------------------------------------------------
+
+COMMAND = [sys.executable, "-m", "reportwatch"]
+SETTINGS_ENV = (
+    "PREFECT_API_URL",
+    "REPORTWATCH_STORE",
+    "REPORTWATCH_CONFIG",
+    "REPORTWATCH_CRASH_AT",
+    "REPORTWATCH_LOCK_TIMEOUT",
+)
+
+
+def process_env(**extra: str) -> dict[str, str]:
+    """Return the environment for a `reportwatch` subprocess: this one's, without reportwatch's
+    and Prefect's settings (so no test inherits a store, a crash point or a Prefect API), with
+    telemetry off, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if k not in SETTINGS_ENV}
+    return {**env, "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false", **extra}
+
+
+def start_reportwatch(*args: str, cwd: Path, **env: str) -> subprocess.Popen[str]:
+    """Start `reportwatch ARGS` as a real process in `cwd`; its output is piped."""
+    return subprocess.Popen(
+        [*COMMAND, *args],
+        cwd=cwd,
+        env=process_env(**env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def store_files(root: Path) -> dict[str, bytes]:
+    """Return every file of a store (the lock file aside) by its path below the root."""
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != ".lock"
+    }

@@ -328,14 +328,16 @@ def test_redirect_is_followed_and_final_url_recorded(
 
 
 REFUSAL_CASES = [
-    # redirect target, URL asked for, reason (None: followed)
+    # redirect target, URL asked for, reason (None: followed); no other URL named
     ("http://10.0.0.1/x", "http://93.184.216.34/", "refused redirect to private address 10.0.0.1"),
     ("http://169.254.169.254/", "https://93.184.216.34/", "refused redirect to private address 169.254.169.254"),
     ("http://127.0.0.1:8080/", "http://93.184.216.34/", "refused redirect to private address 127.0.0.1"),
     ("http://[::1]/", "http://93.184.216.34/", "refused redirect to private address ::1"),
     ("http://[::ffff:192.168.1.1]/", "http://93.184.216.34/", "refused redirect to private address 192.168.1.1"),
-    ("http://10.0.0.1/x", "http://127.0.0.1:5000/", None),
-    ("http://10.0.0.1/x", "http://192.168.0.10/", None),
+    ("http://10.0.0.1/x", "http://127.0.0.1:5000/", "refused redirect to private address 10.0.0.1"),
+    ("http://10.0.0.1/x", "http://192.168.0.10/", "refused redirect to private address 10.0.0.1"),
+    ("http://192.168.0.10:8080/y", "http://192.168.0.10/", None),
+    ("http://127.0.0.1:8080/", "http://localhost:5000/", None),
     ("https://93.184.216.35/", "http://93.184.216.34/", None),
     ("javascript:alert(1)", "http://93.184.216.34/", "refused redirect to a non-http(s) URL (javascript)"),
 ]  # fmt: skip
@@ -344,6 +346,21 @@ REFUSAL_CASES = [
 @pytest.mark.parametrize(("target", "origin", "reason"), REFUSAL_CASES)
 def test_redirect_refusal_rule(target: str, origin: str, reason: str | None) -> None:
     assert redirect_refusal(target, origin) == reason
+
+
+NAMED_CASES = [
+    # redirect target, URL asked for, the run's other URLs, reason (None: followed)
+    ("http://10.0.0.1/x", "http://192.168.0.10/", ["http://10.0.0.1/"], None),
+    ("http://10.0.0.1/x", "http://93.184.216.34/", ["https://10.0.0.1:8443/a"], None),
+    ("http://10.0.0.2/x", "http://192.168.0.10/", ["http://10.0.0.1/"], "refused redirect to private address 10.0.0.2"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("target", "origin", "named", "reason"), NAMED_CASES)
+def test_a_private_address_named_by_the_run_may_be_redirected_to(
+    target: str, origin: str, named: list[str], reason: str | None
+) -> None:
+    assert redirect_refusal(target, origin, named) == reason
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])

@@ -12,6 +12,7 @@ from reportwatch import store as store_module
 from reportwatch.cli import main
 from reportwatch.errors import StoreError
 from reportwatch.store import Store
+from reportwatch.store_format import current_format
 
 from conftest import LEARNING_HF
 
@@ -65,7 +66,7 @@ def test_store_of_another_format_is_refused_clearly(seeds_copy: Path) -> None:
     status, _, err = invoke("ingest", "seeds")
     assert (status, err) == (
         2,
-        "error: snapshots: store format 99; this reportwatch reads format 1\n",
+        f"error: snapshots: store format 99; this reportwatch reads format {current_format()}\n",
     )
 
 

@@ -8,6 +8,7 @@ at the fetcher: tests/test_http.py."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, cast
 
@@ -135,8 +136,10 @@ def fetchers(monkeypatch: pytest.MonkeyPatch) -> list[Fetcher]:
     made: list[Fetcher] = []
 
     class Recorded(Fetcher):
-        def __init__(self, settings: HttpSettings = DEFAULT_SETTINGS) -> None:
-            super().__init__(settings)
+        def __init__(
+            self, settings: HttpSettings = DEFAULT_SETTINGS, named: Iterable[str] = ()
+        ) -> None:
+            super().__init__(settings, named)
             made.append(self)
 
     monkeypatch.setattr(reportwatch.http, "Fetcher", Recorded)

@@ -1,4 +1,4 @@
-"""The `reportwatch` command: ingest, history, show, diff, reparse, sources.
+"""The `reportwatch` command: ingest, history, show, diff, reparse, sources, check, migrate.
 
 `ingest` runs the pipeline; the other commands read the store directly. Exit status: 0 all went
 well, 1 some input failed (the others were still ingested), 2 a usage, config or store error.
@@ -16,8 +16,11 @@ from typing import Any, TypeVar
 import click
 
 from reportwatch import pipeline, render
+from reportwatch.check import as_json as check_json
+from reportwatch.check import as_text as check_text
+from reportwatch.check import check_store
 from reportwatch.diff import diff_reports
-from reportwatch.errors import ReportwatchError
+from reportwatch.errors import ReportwatchError, StoreError
 from reportwatch.notify import Delivery, plan_for
 from reportwatch.pipeline import Outcome, RunResult
 from reportwatch.sources import (
@@ -29,7 +32,8 @@ from reportwatch.sources import (
     load_sources,
     settings_of,
 )
-from reportwatch.store import Store
+from reportwatch.store import LOCK_TIMEOUT_ENV, Store
+from reportwatch.store_format import FORMAT_FILE, current_format
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -99,6 +103,12 @@ def main() -> None:
     help="Send the channels what changed (default); --no-notify keeps it owed to them.",
 )
 @store_option
+@click.option(
+    "--lock-timeout",
+    type=click.FloatRange(min=0),
+    envvar=LOCK_TIMEOUT_ENV,
+    help="Seconds to wait for another run holding the store (default 600), then exit 2.",
+)
 @json_option
 @reports_errors
 def ingest(
@@ -107,6 +117,7 @@ def ingest(
     use_prefect: bool | None,
     send: bool,
     store_path: Path,
+    lock_timeout: float | None,
     as_json: bool,
 ) -> None:
     """Ingest INPUTS (files, folders, globs, URLs; none: every source in the sources file),
@@ -117,9 +128,11 @@ def ingest(
     if use_prefect or (use_prefect is None and os.environ.get("PREFECT_API_URL")):
         from reportwatch_flows.ingest import run_flow  # Prefect is imported only on this path
 
+        if lock_timeout is not None:  # the flow opens the store itself, reading this
+            os.environ[LOCK_TIMEOUT_ENV] = f"{lock_timeout:g}"
         result = run_flow(list(inputs), path, store_path, notify=send)
     else:
-        store = Store(store_path)
+        store = Store(store_path, lock_timeout)
         config = settings_of(path)
         plan = plan_for(config, items, store, send=send)
         result = pipeline.ingest(items, store, plan=plan, http=config.http.settings())
@@ -279,6 +292,7 @@ def versions_listing(store: Store, key: str, as_json: bool) -> str:
 def show(document: str, number: int | None, store_path: Path, as_json: bool) -> None:
     """Print one version of a DOCUMENT (default: the latest)."""
     store = Store(store_path)
+    store.check_format()
     key = store.resolve(document)
     version = store.load(key, number or store.versions(key)[-1])
     if as_json:
@@ -300,6 +314,7 @@ def show(document: str, number: int | None, store_path: Path, as_json: bool) -> 
 def diff(document: str, old: int | None, new: int | None, store_path: Path, as_json: bool) -> None:
     """Print the changes between two versions of a DOCUMENT (default: the last two)."""
     store = Store(store_path)
+    store.check_format()
     key = store.resolve(document)
     numbers = store.versions(key)
     new = new or numbers[-1]
@@ -377,6 +392,31 @@ def notify_command(config_file: Path | None, store_path: Path, as_json: bool) ->
         click.echo(deliveries_text(deliveries) or "nothing owed")
     report_undelivered(deliveries)
     sys.exit(1 if any(d.error for d in deliveries) else 0)
+
+
+@main.command()
+@store_option
+@json_option
+@reports_errors
+def check(store_path: Path, as_json: bool) -> None:
+    """Verify every stored version against its hashes and schemas; report each problem as one
+    line naming the file and the reason. Repairs nothing. Exit 1 when problems are found."""
+    result = check_store(Store(store_path))
+    click.echo(render.to_json(check_json(result)) if as_json else check_text(result))
+    sys.exit(1 if result.problems else 0)
+
+
+@main.command()
+@store_option
+@reports_errors
+def migrate(store_path: Path) -> None:
+    """Bring the store up to this reportwatch's format now (ingest does it on its first run)."""
+    store = Store(store_path)
+    if not (store.root / FORMAT_FILE).exists():
+        raise StoreError(f"{store.root}: no store here")
+    with store.locked():
+        pass  # taking the lock migrates; each step says so on stderr
+    click.echo(f"{store.root}: store format {current_format()}, up to date")
 
 
 @main.command()

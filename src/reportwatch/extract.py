@@ -11,8 +11,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from charset_normalizer import from_bytes
-
 from reportwatch.errors import InputError
 from reportwatch.vocab import is_chrome
 
@@ -55,7 +53,8 @@ def collapse(text: str) -> str:
 
 
 def decode_text(raw: bytes) -> str:
-    """Return raw bytes decoded as text: a BOM or strict UTF-8 first, then the charset detected.
+    """Return raw bytes decoded as text: a BOM or strict UTF-8 first, then UTF-8 with stray
+    legacy bytes read as windows-1252, then the charset detected (`html_charset.detect_text`).
 
     Raises InputError for an empty or binary input."""
     if not raw.strip():
@@ -68,10 +67,10 @@ def decode_text(raw: bytes) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
-        best = from_bytes(raw).best()
-        if best is None:
-            raise InputError("text in no encoding that could be detected") from None
-        return str(best)
+        # as for pages: mostly UTF-8 with stray legacy bytes (a pasted curly quote) stays UTF-8
+        from reportwatch.html_charset import detect_text
+
+        return detect_text(raw)
 
 
 def looks_binary(raw: bytes) -> bool:

@@ -27,6 +27,7 @@ from pypdf import PdfReader
 
 from reportwatch.errors import InputError
 from reportwatch.extract import BULLET, NUMBERED, TERMINAL, Extracted, text_blocks
+from reportwatch.pdf_limits import ContentBudget, limit_error, pdf_limits
 
 MAX_PAGES = 500
 MAX_TEXT_BYTES = 5 * 1024 * 1024
@@ -57,7 +58,7 @@ def extract_pdf(raw: bytes) -> Extracted:
 
     Raises InputError ('encrypted PDF', 'damaged PDF: ...', 'PDF with no text', or 'PDF too
     large: ...') when the PDF cannot be read as text."""
-    with quiet_pypdf():
+    with quiet_pypdf(), pdf_limits():
         reader = open_reader(raw)
         pages = read_pages(reader)
         metadata = pdf_metadata(reader)
@@ -88,10 +89,11 @@ def quiet_pypdf() -> Iterator[None]:
 
 
 def damaged(exc: BaseException) -> InputError:
-    """Return the InputError for a PDF pypdf cannot read, with pypdf's reason in short."""
+    """Return the InputError for a PDF pypdf cannot read, with pypdf's reason in short (a limit
+    it reached: the PDF is too large)."""
     message = str(exc).strip()
     reason = message.splitlines()[0] if message else type(exc).__name__
-    return InputError(f"damaged PDF: {reason[:120]}")
+    return limit_error(exc) or InputError(f"damaged PDF: {reason[:120]}")
 
 
 def open_reader(raw: bytes) -> PdfReader:
@@ -166,10 +168,14 @@ def read_pages(reader: PdfReader) -> list[list[Line]]:
     or when the text passes MAX_TEXT_BYTES."""
     pages: list[list[Line]] = []
     size = 0
+    budget = ContentBudget()
     for page in reader.pages:
         collector = LineCollector()
         try:
+            budget.spend(page)
             text = page.extract_text(visitor_text=collector) or ""
+        except InputError:
+            raise
         except Exception as exc:
             raise damaged(exc) from None
         size += len(text.encode("utf-8", errors="replace"))

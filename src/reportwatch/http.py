@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Self
 from urllib.parse import urlsplit
@@ -114,11 +114,16 @@ class HostGate:
 class Fetcher:
     """Fetches http(s) URLs for one run over one `requests.Session`; safe to share across threads.
 
-    Redirect rule: a redirect to a private, loopback or link-local address is refused unless the
-    host of the URL asked for is itself such an address (see the module docstring)."""
+    Redirect rule: a redirect to a private, loopback or link-local address is refused unless it
+    is an address of the URL asked for or of one of the `named` URLs (see `url_policy`)."""
 
-    def __init__(self, settings: HttpSettings = DEFAULT_SETTINGS) -> None:
+    def __init__(
+        self, settings: HttpSettings = DEFAULT_SETTINGS, named: Iterable[str] = ()
+    ) -> None:
+        """Make the run's session. `named` are the URLs the run watches: a redirect may lead to
+        a private address only if it is one of theirs."""
         self.settings = settings
+        self.named = tuple(named)
         self._session = self._make_session()
         self._gates: dict[str, HostGate] = {}
         self._gates_lock = threading.Lock()
@@ -186,7 +191,7 @@ class Fetcher:
             headers=headers,
             timeout=(self.settings.timeout, self.settings.timeout),
             stream=True,
-            hooks={"response": [redirect_guard(self._session, url)]},
+            hooks={"response": [redirect_guard(self._session, url, self.named)]},
         )
 
     def _result(self, url: str, response: requests.Response, validators: dict[str, str]) -> Fetched:
@@ -198,7 +203,7 @@ class Fetcher:
             return Fetched(url, b"", http=kept, not_modified=True)
         if response.status_code != 200:
             raise status_error(response)
-        body = read_body(response, self.settings.max_bytes)
+        body = read_body(response, self.settings.max_bytes, self.settings.max_seconds)
         if not body:
             raise FetchError("empty response")
         media_type, charset = content_type(response.headers.get("Content-Type"))

@@ -49,7 +49,11 @@ CAUSE_TEXT: tuple[tuple[tuple[type[BaseException], ...], str, bool], ...] = (
     ((ConnectionResetError,), "connection reset by server", True),
     ((u3.IncompleteRead, http.client.IncompleteRead), "truncated response", True),
     ((requests.exceptions.ChunkedEncodingError,), "truncated response", True),
-    ((requests.exceptions.ContentDecodingError,), "could not decompress the response", False),
+    (
+        (requests.exceptions.ContentDecodingError, u3.DecodeError),
+        "could not decompress the response",
+        False,
+    ),
     ((u3.NewConnectionError, ConnectionError), "could not connect", True),
     ((http.client.HTTPException, u3.ProtocolError), "malformed response", False),
 )

@@ -3,6 +3,9 @@ charset, its validators, and its status as one line."""
 
 from __future__ import annotations
 
+import math
+import time
+from collections.abc import Iterator
 from http import HTTPStatus
 
 import requests
@@ -31,19 +34,32 @@ def content_length(response: requests.Response) -> int | None:
     return int(value)
 
 
-def read_body(response: requests.Response, max_bytes: int) -> bytes:
-    """Return a streamed response's body (content-decoded). Raises FetchError past `max_bytes`
-    or when fewer bytes came than Content-Length declared."""
+def arriving(response: requests.Response) -> Iterator[bytes]:
+    """Yield a streamed response's body, content-decoded, as it arrives: each piece is what one
+    read of the socket gave (read1), so a trickling server cannot hold a read for long."""
+    while chunk := response.raw.read1(CHUNK, decode_content=True):
+        yield chunk
+
+
+def read_body(response: requests.Response, max_bytes: int, max_seconds: float = math.inf) -> bytes:
+    """Return a streamed response's body (content-decoded). Raises FetchError past `max_bytes`,
+    when reading it takes more than `max_seconds`, or when fewer bytes came than
+    Content-Length declared."""
     declared = content_length(response)
     too_large = FetchError(f"response larger than {size_text(max_bytes)}")
     if declared is not None and declared > max_bytes:
         raise too_large
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_content(CHUNK):
+    deadline = time.monotonic() + max_seconds
+    for chunk in arriving(response):
         size += len(chunk)
         if size > max_bytes:
             raise too_large
+        if time.monotonic() > deadline:
+            raise FetchError(
+                f"response too slow: body not read within {max_seconds:g}s", transient=True
+            )
         chunks.append(chunk)
     encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
     if declared is not None and not encoded and size < declared:

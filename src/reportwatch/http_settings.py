@@ -23,6 +23,7 @@ class HttpSettings:
     backoff: float = 0.5  # urllib3 backoff_factor
     max_redirects: int = 5
     max_bytes: int = 20 * MB
+    max_seconds: float = 300.0  # reading one whole body, seconds
     per_host: int = 2  # at most N requests in flight per host
     min_interval: float = 1.0  # seconds between request starts to one host
     max_retry_after: float = 120.0  # never sleep longer than this for a Retry-After
@@ -36,6 +37,7 @@ class HttpSettings:
             "backoff": self.backoff >= 0,
             "max_redirects": self.max_redirects >= 0,
             "max_bytes": self.max_bytes > 0,
+            "max_seconds": self.max_seconds > 0,
             "per_host": self.per_host >= 1,
             "min_interval": self.min_interval >= 0,
             "max_retry_after": self.max_retry_after >= 0,

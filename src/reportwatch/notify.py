@@ -23,6 +23,7 @@ from reportwatch.channels import (
     wanted,
 )
 from reportwatch.errors import ConfigError, ReportwatchError
+from reportwatch.faults import checkpoint
 from reportwatch.feed import add_to_feed
 from reportwatch.ledger import Ledger, alert_events, change_events, load_ledger, save_ledger
 from reportwatch.messages import LinkFor, Message, render_message
@@ -118,10 +119,12 @@ def deliver(
             message = render_message(channel.name, chosen, link_for)
             ledger.sending = [event.id for event in chosen]
             save_ledger(store, channel, ledger)
+            checkpoint("notify.before-send")
             try:
                 send(message)
             except ReportwatchError as exc:
                 return failed(store, channel, ledger, result, exc, groups[index:])
+            checkpoint("notify.after-send")
             result.messages += 1
             result.events += len(chosen)
         ledger.record(group)

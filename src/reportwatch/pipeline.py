@@ -15,6 +15,7 @@ from typing import Literal
 from reportwatch.diff import diff_reports, new_report
 from reportwatch.errors import IncompleteReport, ReportwatchError, StoreError
 from reportwatch.extract import extract
+from reportwatch.faults import checkpoint
 from reportwatch.fetch import VALIDATOR_KEYS, Fetched, UrlFetcher, fetch, is_url
 from reportwatch.http_settings import DEFAULT_SETTINGS, HttpSettings
 from reportwatch.ledger import open_ledgers
@@ -98,6 +99,7 @@ def record(store: Store, fetched: Fetched, report: Report, now: datetime) -> Out
     if latest is not None and latest.meta.raw_sha256 == sha256(fetched.raw):
         return Outcome(fetched.location, "unchanged", key, latest.meta.version, latest.report)
     number, changes = changes_against(store, key, report)
+    checkpoint("diff.done")
     if not changes:
         assert latest is not None
         return Outcome(fetched.location, "unchanged", key, latest.meta.version, latest.report)
@@ -125,6 +127,7 @@ def run_stages(
     """Run one input through fetch -> extract -> normalize -> store -> diff; a 304 answer is
     "unchanged" without parsing anything."""
     fetched = fetch(item.location, fetcher, state.validators or None)
+    checkpoint("fetch.done")
     if fetched.not_modified and state.document and (latest := store.latest(state.document)):
         version = latest.meta.version
         return Outcome(item.location, "unchanged", state.document, version, latest.report), fetched
@@ -197,10 +200,10 @@ def ingest(
     session for the run, fetching as `http` (the sources file's [http]) says."""
     moment = now or datetime.now(UTC)
     fetcher = None
-    if any(is_url(item.location) for item in items):
+    if urls := [item.location for item in items if is_url(item.location)]:
         from reportwatch.http import Fetcher
 
-        fetcher = Fetcher(http)
+        fetcher = Fetcher(http, named=urls)
     with store.locked():
         if plan is not None:
             open_ledgers(store, plan.channels)
@@ -211,6 +214,7 @@ def ingest(
                 fetcher.close()
         if plan is not None and plan.send:
             result.deliveries = notify(store, plan)
+        checkpoint("run.end")
         return result
 
 

@@ -73,6 +73,7 @@ class HttpConfig(BaseModel):
     backoff: float = Field(_HTTP.backoff, ge=0)  # urllib3 backoff_factor, seconds
     max_redirects: int = Field(_HTTP.max_redirects, ge=0)
     max_body_mb: float = Field(_HTTP.max_bytes / MB, gt=0)  # larger bodies are refused
+    max_seconds: float = Field(_HTTP.max_seconds, gt=0)  # longest time to read one body
     per_host: int = Field(_HTTP.per_host, ge=1)  # requests in flight to one host
     min_interval: float = Field(_HTTP.min_interval, ge=0)  # seconds between requests to a host
     max_retry_after: float = Field(_HTTP.max_retry_after, ge=0)  # longest Retry-After obeyed

@@ -12,8 +12,10 @@ Layout (`<root>` is `./snapshots` unless set):
         changes.json                               change records against the version before
 
 A version directory is written under a temporary name and renamed into place, so an interrupted
-run leaves no half-written version; readers skip names that start with a dot. Raw bytes and the
-times and hashes in meta.json never change; `reparse` may re-derive report.json and changes.json.
+run leaves no half-written version; readers skip names that start with a dot, and the next run
+to take the lock removes such leftovers. Raw bytes and the times and hashes in meta.json never
+change; `reparse` may re-derive report.json and changes.json. The format number and migrations
+live in `store_format`; `check` verifies a store without changing it.
 """
 
 from __future__ import annotations
@@ -32,10 +34,14 @@ from typing import Any
 from filelock import FileLock, Timeout
 from pydantic import BaseModel, ValidationError
 
+from reportwatch import store_format
 from reportwatch.errors import StoreError
+from reportwatch.faults import checkpoint
 from reportwatch.model import Change, Report, SourceState, Version, VersionMeta
 
-STORE_FORMAT = 1
+DEFAULT_LOCK_TIMEOUT = 600.0
+LOCK_TIMEOUT_ENV = "REPORTWATCH_LOCK_TIMEOUT"
+TMP_DIR_PREFIX = ".tmp-"
 _KEY_PART = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _VERSION_DIR = re.compile(r"^v(\d{4,})$")
 
@@ -77,6 +83,7 @@ def write_atomic(path: Path, data: bytes) -> None:
     """Replace a file's content atomically: write a temporary file beside it, then rename."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     write_file(tmp, data)
+    checkpoint("atomic.before-rename")
     os.replace(tmp, path)
     fsync_dir(path.parent)
 
@@ -84,46 +91,60 @@ def write_atomic(path: Path, data: bytes) -> None:
 class Store:
     """A snapshot store rooted at a directory."""
 
-    def __init__(self, root: Path | str) -> None:
+    def __init__(self, root: Path | str, lock_timeout: float | None = None) -> None:
+        """Open the store at `root` (nothing is read or written yet). A writer waits for the
+        lock up to `lock_timeout` seconds: default REPORTWATCH_LOCK_TIMEOUT, else 600."""
         self.root = Path(root)
         self.documents_dir = self.root / "documents"
+        self.lock_timeout = lock_timeout
 
     # --- opening and locking ---
 
     def check_format(self) -> None:
-        """Raise StoreError when the store was written in a format this version cannot read."""
-        path = self.root / "store.json"
-        if not path.exists():
-            return
-        try:
-            found = json.loads(path.read_text()).get("format")
-        except (OSError, ValueError, AttributeError) as exc:
-            raise StoreError(f"{path}: unreadable store format file ({exc})") from exc
-        if found != STORE_FORMAT:
-            raise StoreError(
-                f"{self.root}: store format {found}; this reportwatch reads format {STORE_FORMAT}"
-            )
+        """Raise StoreError unless this code can read the store as it is (see
+        `store_format.check_readable`): a newer format, or an older one that must be migrated
+        first, is refused with a message saying what to do."""
+        store_format.check_readable(self.root)
 
     def ensure(self) -> None:
-        """Create the store if it does not exist yet; check its format if it does."""
-        self.check_format()
+        """Under the lock: migrate an older store to the current format, create the store if it
+        does not exist yet, and remove leftovers of interrupted runs."""
+        store_format.migrate(self.root, write_atomic)
         self.documents_dir.mkdir(parents=True, exist_ok=True)
-        if not (self.root / "store.json").exists():
-            write_atomic(self.root / "store.json", to_json({"format": STORE_FORMAT}))
+        if not (self.root / store_format.FORMAT_FILE).exists():
+            path = self.root / store_format.FORMAT_FILE
+            write_atomic(path, store_format.format_json(store_format.current_format()))
+        for leftover in leftovers(self.root):
+            remove(leftover)
 
     @contextmanager
-    def locked(self, timeout: float = 600.0) -> Iterator[None]:
-        """Hold the store's write lock: a second writer waits up to `timeout` seconds, then fails
-        with a message naming the store."""
-        self.ensure()
-        lock = FileLock(str(self.root / ".lock"), timeout=timeout)
+    def locked(self, timeout: float | None = None) -> Iterator[None]:
+        """Hold the store's write lock (migrating and creating the store once held). When another
+        run holds it, say so on stderr and wait up to `timeout` seconds (default: the store's
+        lock_timeout); then fail with a message naming the store. A store in a format this code
+        does not know is refused before anything is written, the lock file included."""
+        if (found := store_format.stored_format(self.root)) is not None:
+            store_format.refuse_unknown(self.root, found)
+        self.root.mkdir(parents=True, exist_ok=True)
+        wait = timeout if timeout is not None else self.lock_timeout
+        if wait is None:
+            wait = default_lock_timeout()
+        lock = FileLock(str(self.root / ".lock"))
         try:
-            with lock:
-                yield
+            lock.acquire(timeout=0)
         except Timeout:
-            raise StoreError(
-                f"{self.root}: another reportwatch run holds the store; gave up after {timeout:g}s"
-            ) from None
+            holder = f"{self.root}: another reportwatch run holds the store"
+            if wait > 0:
+                store_format.say(f"{holder}; waiting up to {wait:g}s for it")
+            try:
+                lock.acquire(timeout=wait)
+            except Timeout:
+                raise StoreError(f"{holder}; gave up after {wait:g}s") from None
+        try:
+            self.ensure()
+            yield
+        finally:
+            lock.release()
 
     # --- reading ---
 
@@ -214,18 +235,24 @@ class Store:
         directory = self.document_dir(meta.document)
         directory.mkdir(parents=True, exist_ok=True)
         target = self.version_dir(meta.document, meta.version)
-        tmp = directory / f".tmp-{uuid.uuid4().hex}"
+        tmp = directory / f"{TMP_DIR_PREFIX}{uuid.uuid4().hex}"
         tmp.mkdir()
+        checkpoint("version.dir-made")
         try:
             write_file(tmp / meta.raw_file, raw)
+            checkpoint("version.raw-written")
             write_file(tmp / "report.json", to_json(report))
+            checkpoint("version.report-written")
             write_file(tmp / "changes.json", to_json([c.model_dump(mode="json") for c in changes]))
+            checkpoint("version.changes-written")
             write_file(tmp / "meta.json", to_json(meta))
             fsync_dir(tmp)
+            checkpoint("version.meta-written")
             if target.exists():
                 raise StoreError(f"{meta.document}: version {meta.version} already exists")
             os.rename(tmp, target)
             fsync_dir(directory)
+            checkpoint("version.renamed")
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -268,7 +295,9 @@ class Store:
         if path.exists() and path.read_bytes() == data:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
+        checkpoint("state.before-write")
         write_atomic(path, data)
+        checkpoint("state.written")
 
     def quarantine(self, location: str, raw: bytes, reason: str, when: str) -> Path:
         """Keep an input that could not be used, with the reason, for a person to look at;
@@ -278,3 +307,38 @@ class Store:
         write_atomic(folder / "raw", raw)
         write_atomic(folder / "reason.json", to_json({"location": location, "reason": reason}))
         return folder
+
+
+def default_lock_timeout() -> float:
+    """Return the seconds a writer waits for the lock: REPORTWATCH_LOCK_TIMEOUT, else 600.
+    Raises StoreError when the variable is not a number of seconds."""
+    value = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
+    if not value:
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise StoreError(f"{LOCK_TIMEOUT_ENV}={value!r}: not a number of seconds")
+    return seconds
+
+
+def leftovers(root: Path) -> list[Path]:
+    """Return what interrupted runs left in a store: temporary version folders ('.tmp-...')
+    and temporary files of atomic writes ('.<name>.<hex>.tmp'), sorted. Readers skip both."""
+    found = []
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        found += [here / d for d in dirs if d.startswith(TMP_DIR_PREFIX)]
+        dirs[:] = [d for d in dirs if not d.startswith(TMP_DIR_PREFIX)]
+        found += [here / f for f in files if f.startswith(".") and f.endswith(".tmp")]
+    return sorted(found)
+
+
+def remove(path: Path) -> None:
+    """Delete a file or a folder tree; one already gone is no error."""
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
