@@ -48,7 +48,8 @@ def entry(message: Message) -> dict[str, Any]:
 def add_to_feed(store: Store, message: Message, link_for: LinkFor, keep: int) -> None:
     """Add a message's events to the feed, one entry each (replacing entries of the same id),
     and rewrite feed.json and feed.atom atomically."""
-    fresh = [entry(render_message("feed", [event], link_for)) for event in message.events]
+    newest = sorted(message.events, key=lambda event: event.at)[-keep:]
+    fresh = [entry(render_message("feed", [event], link_for)) for event in newest]
     ids = {e["id"] for e in fresh}
     kept = [e for e in feed_entries(store) if e["id"] not in ids]
     # a stable sort: entries of the same moment keep the order they were sent in, newest first

@@ -82,25 +82,33 @@ def open_ledgers(store: Store, channels: Iterable[ChannelConfig]) -> None:
             save_ledger(store, channel, Ledger(channel=channel.name, handled=handled))
 
 
-def change_events(store: Store, ledger: Ledger, known: Mapping[str, Defaults]) -> list[Event]:
-    """Return the stored versions a channel has not handled, oldest first within a document."""
+def change_events(
+    store: Store,
+    ledger: Ledger,
+    known: Mapping[str, Defaults],
+    loaded: dict[str, Event] | None = None,
+) -> list[Event]:
+    """Return the stored versions a channel has not handled, oldest first within a document.
+    `loaded` keeps the events read for one channel for the next (each version is read once)."""
+    cache = {} if loaded is None else loaded
     events = []
     for key in store.documents():
         done = ledger.handled.get(key, 0)
         for number in (n for n in store.versions(key) if n > done):
-            events.append(version_event(store, key, number, known, ledger.sending))
+            event_id = f"{key}@v{number}"
+            if event_id not in cache:
+                cache[event_id] = version_event(store, key, number, known)
+            resent = event_id in ledger.sending
+            events.append(cache[event_id].model_copy(update={"resent": resent}))
     return events
 
 
-def version_event(
-    store: Store, key: str, number: int, known: Mapping[str, Defaults], sending: list[str]
-) -> Event:
+def version_event(store: Store, key: str, number: int, known: Mapping[str, Defaults]) -> Event:
     """Return the event of one stored version: who and what, its change records, its source."""
     version = store.load(key, number)
     report = version.report
-    event_id = f"{key}@v{number}"
     return Event(
-        id=event_id,
+        id=f"{key}@v{number}",
         kind="changes",
         at=version.meta.ingested_at,
         title=document_title(report, key),
@@ -111,7 +119,6 @@ def version_event(
         regulator=report.regulator,
         tags=tags_of(version.meta.source, known),
         changes=version.changes,
-        resent=event_id in sending,
     )
 
 

@@ -85,10 +85,11 @@ def notify(store: Store, plan: NotifyPlan) -> list[Delivery]:
     fails keeps its events for the next run and never stops the others."""
     states = store.source_states()
     link_for = versions_link(store, plan.settings)
+    loaded: dict[str, Event] = {}
     deliveries = []
     for channel in plan.channels:
         ledger = load_ledger(store, channel) or Ledger(channel=channel.name)
-        events = change_events(store, ledger, plan.known)
+        events = change_events(store, ledger, plan.known, loaded)
         events += alert_events(states, ledger, plan.settings.failure_alert_after, plan.known)
         deliveries.append(deliver(store, channel, ledger, events, plan, link_for))
     return deliveries

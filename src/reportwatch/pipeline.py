@@ -19,7 +19,15 @@ from reportwatch.faults import checkpoint
 from reportwatch.fetch import VALIDATOR_KEYS, Fetched, UrlFetcher, fetch, is_url
 from reportwatch.http_settings import DEFAULT_SETTINGS, HttpSettings
 from reportwatch.ledger import open_ledgers
-from reportwatch.model import Change, ChangeKind, Report, SourceInfo, SourceState, VersionMeta
+from reportwatch.model import (
+    Change,
+    ChangeKind,
+    Report,
+    SourceInfo,
+    SourceState,
+    Version,
+    VersionMeta,
+)
 from reportwatch.normalize import PARSER_VERSION, Defaults, normalize
 from reportwatch.notify import Delivery, NotifyPlan, notify
 from reportwatch.sources import Item
@@ -82,9 +90,12 @@ def parse(fetched: Fetched, defaults: Defaults) -> Report:
     return normalize(extracted, source, defaults)
 
 
-def changes_against(store: Store, key: str, report: Report) -> tuple[int, list[Change]]:
-    """Return the number the next version would get and its change records against the latest."""
-    latest = store.latest(key)
+def changes_against(
+    store: Store, key: str, report: Report, latest: Version | None = None
+) -> tuple[int, list[Change]]:
+    """Return the number the next version would get and its change records against the latest
+    (`latest`, when the caller has read it already)."""
+    latest = latest or store.latest(key)
     if latest is None:
         return 1, new_report(report, key)
     return latest.meta.version + 1, diff_reports(latest.report, report, key)
@@ -98,7 +109,7 @@ def record(store: Store, fetched: Fetched, report: Report, now: datetime) -> Out
     latest = store.latest(key)
     if latest is not None and latest.meta.raw_sha256 == sha256(fetched.raw):
         return Outcome(fetched.location, "unchanged", key, latest.meta.version, latest.report)
-    number, changes = changes_against(store, key, report)
+    number, changes = changes_against(store, key, report, latest)
     checkpoint("diff.done")
     if not changes:
         assert latest is not None

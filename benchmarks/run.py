@@ -1,0 +1,316 @@
+"""The benchmark: reportwatch against urlwatch, and reportwatch as a Prefect flow, over a corpus of
+real-shaped CQC pages and Ofsted PDFs served from loopback, phase by phase; then how reportwatch's
+cost grows with the number of documents.
+
+    python -m benchmarks.run                      # 153 authorities: 1,683 documents, with Prefect
+    python -m benchmarks.run --growth 150,1500,15000
+    python -m benchmarks.run --authorities 20 --no-prefect   # a quick look
+
+Writes `results.json` and `results.md` (the tables the README quotes) under --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from benchmarks.corpus import DOCS_PER_AUTHORITY, PHASES, STATE_OF_PHASE, write_corpus
+from benchmarks.server import CorpusServer
+from benchmarks.tools import Reportwatch, Run, Urlwatch
+
+PREFECT = str(Path(sys.executable).parent / "prefect")
+TELEMETRY_OFF = {"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+
+
+# --- the corpus and its truth --------------------------------------------------------------
+
+
+def corpus(out: Path, authorities: int) -> dict[str, Any]:
+    """Return the truth of the corpus of `authorities` authorities under `out`, written first
+    unless an earlier run left it there."""
+    folder = out / f"corpus-{authorities}"
+    truth_file = folder / "truth.json"
+    if truth_file.exists():
+        return dict(json.loads(truth_file.read_text()), folder=str(folder))
+    started = time.perf_counter()
+    truth = write_corpus(folder, authorities)
+    print(f"corpus: {truth['documents']} documents in {time.perf_counter() - started:.0f}s")
+    return dict(truth, folder=str(folder))
+
+
+def scored(run: Run, truth: dict[str, list[str]]) -> dict[str, Any]:
+    """Return a run's measures with its alerts scored against the truth, per document."""
+    alerted, changed = set(run.alerts), set(truth)
+    hits = alerted & changed
+    right = [p for p in hits if set(truth[p]) <= set(run.alerts[p])]
+    result = asdict(run)
+    result.pop("alerts")
+    result.update(
+        alerts=len(alerted),
+        true_positives=len(hits),
+        false_positives=len(alerted - changed),
+        missed=len(changed - alerted),
+        precision=len(hits) / len(alerted) if alerted else (1.0 if not changed else 0.0),
+        recall=len(hits) / len(changed) if changed else 1.0,
+        right_kind=len(right),
+        wrong_kind=sorted(p for p in hits if p not in right)[:5],
+        false_examples=sorted(alerted - changed)[:3],
+        missed_examples=sorted(changed - alerted)[:3],
+    )
+    return result
+
+
+# --- a Prefect server ----------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """Return a TCP port nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def group_cpu(pgid: int) -> float:
+    """Return the CPU seconds (user + system) used so far by the processes of a process group."""
+    total, tick = 0, os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+@contextmanager
+def prefect_server(home: Path) -> Iterator[tuple[dict[str, str], int]]:
+    """Run `prefect server start` on loopback with SQLite in its own PREFECT_HOME; yield the
+    environment that talks to it and its process group. Stopped with SIGTERM, then SIGKILL."""
+    home.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, **TELEMETRY_OFF, "PREFECT_HOME": str(home)}
+    env.pop("PREFECT_API_URL", None)
+    port = free_port()
+    args = [PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-ui"]
+    with (home / "server.log").open("wb") as log:
+        process = subprocess.Popen(
+            args, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    api = f"http://127.0.0.1:{port}/api"
+    try:
+        deadline = time.monotonic() + 120
+        while not healthy(api):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"prefect server did not start; see {home / 'server.log'}")
+            time.sleep(0.5)
+        yield {**TELEMETRY_OFF, "PREFECT_HOME": str(home), "PREFECT_API_URL": api}, process.pid
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(process.pid, sig)
+                process.wait(10)
+                break
+            except ProcessLookupError:
+                break
+            except subprocess.TimeoutExpired:
+                continue
+
+
+def healthy(api: str) -> bool:
+    """Return True once a Prefect API answers /health."""
+    try:
+        return httpx.get(f"{api}/health", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+# --- the comparison ------------------------------------------------------------------------
+
+
+def compare(out: Path, authorities: int, with_prefect: bool) -> dict[str, Any]:
+    """Run urlwatch, reportwatch and (optionally) reportwatch as Prefect flow runs over the same
+    URLs, phase by phase, alternating which goes first; return every run scored."""
+    truth = corpus(out, authorities)
+    work = out / f"compare-{authorities}"
+    shutil.rmtree(work, ignore_errors=True)
+    server = CorpusServer(Path(truth["folder"])).start()
+    results: dict[str, Any] = {"documents": truth["documents"], "phases": {}}
+    try:
+        with contextmanager_or_none(with_prefect, work / "prefect-home") as prefect:
+            tools: dict[str, Any] = {
+                "urlwatch": Urlwatch(work / "urlwatch", server.base, truth["paths"]),
+                "reportwatch": Reportwatch(work / "reportwatch", server.base, truth["paths"]),
+            }
+            if prefect is not None:
+                env, pgid = prefect
+                tools["reportwatch (Prefect flow)"] = Reportwatch(
+                    work / "prefect", server.base, truth["paths"], prefect_env=env
+                )
+            for number, phase in enumerate(PHASES):
+                server.switch(STATE_OF_PHASE[phase])
+                names = list(tools) if number % 2 == 0 else list(reversed(tools))
+                results["phases"][phase] = {}
+                for name in names:
+                    before = group_cpu(pgid) if prefect and "Prefect" in name else 0.0
+                    run = tools[name].run(phase)
+                    entry = scored(run, truth["phases"][phase])
+                    if prefect and "Prefect" in name:
+                        entry["server_cpu"] = group_cpu(pgid) - before
+                    results["phases"][phase][name] = entry
+                    print(
+                        f"{phase:9} {name:27} {run.wall:7.1f}s wall {run.cpu:7.1f}s CPU "
+                        f"{run.peak_mb:5.0f} MB  alerts {entry['alerts']} "
+                        f"(p {entry['precision']:.2f} r {entry['recall']:.2f}) new {run.new} "
+                        f"low {run.low} errors {run.errors}",
+                        flush=True,
+                    )
+            results["store_mb"] = {name: tool.store_mb() for name, tool in tools.items()}
+    finally:
+        server.stop()
+    return results
+
+
+@contextmanager
+def contextmanager_or_none(
+    enabled: bool, home: Path
+) -> Iterator[tuple[dict[str, str], int] | None]:
+    """Yield a running Prefect server's (env, process group) when enabled, else None."""
+    if not enabled:
+        yield None
+        return
+    with prefect_server(home) as running:
+        yield running
+
+
+# --- growth --------------------------------------------------------------------------------
+
+
+def growth(out: Path, sizes: list[int]) -> list[dict[str, Any]]:
+    """Run reportwatch (in-process) through the four phases at each corpus size; return per size
+    the time of each phase, the peak memory and the store's size."""
+    rows = []
+    for size in sizes:
+        truth = corpus(out, math.ceil(size / DOCS_PER_AUTHORITY))
+        work = out / f"growth-{truth['documents']}"
+        shutil.rmtree(work, ignore_errors=True)
+        server = CorpusServer(Path(truth["folder"])).start()
+        try:
+            tool = Reportwatch(work, server.base, truth["paths"])
+            row: dict[str, Any] = {"documents": truth["documents"], "phases": {}}
+            for phase in PHASES:
+                server.switch(STATE_OF_PHASE[phase])
+                run = tool.run(phase)
+                row["phases"][phase] = scored(run, truth["phases"][phase])
+                print(
+                    f"growth {truth['documents']:6} {phase:9} {run.wall:7.1f}s "
+                    f"{run.peak_mb:5.0f} MB",
+                    flush=True,
+                )
+            row["store_mb"] = tool.store_mb()
+            rows.append(row)
+        finally:
+            server.stop()
+        shutil.rmtree(work / "snapshots", ignore_errors=True)
+    return rows
+
+
+# --- reporting -----------------------------------------------------------------------------
+
+
+def machine() -> str:
+    """Return a line naming the machine: CPU model, cores, Python."""
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """Return the results as the Markdown tables the README quotes."""
+    lines = [f"Machine: {results['machine']}", ""]
+    if "compare" in results:
+        compared = results["compare"]
+        lines += [f"{compared['documents']} documents, per phase:", ""]
+        columns = "wall s | CPU s | peak MB | docs/s | alerts | precision | recall | right kind"
+        lines.append(f"| phase | tool | {columns} |")
+        lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for phase, runs in compared["phases"].items():
+            for name, r in runs.items():
+                alerts = f"{r['new']} new" if phase == "cold" else str(r["alerts"])
+                quality = (
+                    ("–", "–", "–")
+                    if phase == "cold"
+                    else (
+                        f"{r['precision']:.2f}",
+                        f"{r['recall']:.2f}",
+                        f"{r['right_kind']}/{r['true_positives']}" if name != "urlwatch" else "–",
+                    )
+                )
+                rate = compared["documents"] / r["wall"]
+                lines.append(
+                    f"| {phase} | {name} | {r['wall']:.1f} | {r['cpu']:.1f} | {r['peak_mb']:.0f} "
+                    f"| {rate:.0f} | {alerts} | {' | '.join(quality)} |"
+                )
+        lines += [
+            "",
+            "Store on disk after the four phases (MB): "
+            + ", ".join(f"{name} {mb:.1f}" for name, mb in compared["store_mb"].items()),
+        ]
+    if results.get("growth"):
+        lines += [
+            "",
+            "| documents | cold s | unchanged s | chrome s | changed s | peak MB | store MB |",
+        ]
+        lines.append("|---:|---:|---:|---:|---:|---:|---:|")
+        for row in results["growth"]:
+            p = row["phases"]
+            peak = max(r["peak_mb"] for r in p.values())
+            times = " | ".join(f"{p[phase]['wall']:.1f}" for phase in PHASES)
+            lines.append(f"| {row['documents']} | {times} | {peak:.0f} | {row['store_mb']:.1f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark as the command line asks; write results.json and results.md."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--authorities", type=int, default=153, help="11 documents each")
+    parser.add_argument("--no-prefect", action="store_true", help="skip the Prefect flow runs")
+    parser.add_argument("--no-compare", action="store_true", help="only the growth runs")
+    parser.add_argument("--growth", default="", help="document counts, e.g. 150,1500,15000")
+    parser.add_argument("--out", type=Path, default=Path("bench-out"))
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    results: dict[str, Any] = {"machine": machine()}
+    if not args.no_compare:
+        results["compare"] = compare(args.out.resolve(), args.authorities, not args.no_prefect)
+    if args.growth:
+        sizes = [int(s) for s in args.growth.split(",")]
+        results["growth"] = growth(args.out.resolve(), sizes)
+    (args.out / "results.json").write_text(json.dumps(results, indent=1))
+    (args.out / "results.md").write_text(markdown(results))
+    print(markdown(results))
+
+
+if __name__ == "__main__":
+    main()
