@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from reportwatch.cli import main
 from reportwatch.errors import ConfigError
 from reportwatch.http_settings import DEFAULT_SETTINGS, HttpSettings
-from reportwatch.sources import http_settings, line_of, load_sources
+from reportwatch.sources import http_settings, items_from_config, line_of, load_sources
 
 
 def write_config(text: str) -> Path:
@@ -60,7 +60,7 @@ CONFIG_ERRORS = [
     ),
     (
         '[[source]]\nauthority = "Ealing"\n',
-        "reportwatch.toml:1: source.0: Value error, give exactly one of `path` or `url`",
+        "reportwatch.toml:1: source.0: Value error, give exactly one of `path`, `url` or `urls`",
     ),
     ('[[source]\npath = "seeds"\n', "reportwatch.toml: "),
     (
@@ -167,3 +167,47 @@ def test_http_table_sets_what_the_fetcher_uses(tmp_path: Path) -> None:
     path.write_text('[[source]]\npath = "seeds"\n')
     assert http_settings(path) == DEFAULT_SETTINGS == HttpSettings()
     assert http_settings(None) == DEFAULT_SETTINGS
+
+
+def test_a_url_list_file_names_one_url_a_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("lists").mkdir()
+    Path("lists/london.txt").write_text(
+        "# CQC pages of London boroughs\n\n"
+        "https://www.cqc.org.uk/la/ealing/learning\n"
+        "  https://www.cqc.org.uk/la/barnet/learning#top  \n"
+    )
+    config = write_config('[[source]]\nurls = "lists/london.txt"\ntags = ["london"]\n')
+    items = items_from_config(load_sources(config), Path())
+    assert [(i.location, i.defaults.tags, i.source) for i in items] == [
+        ("https://www.cqc.org.uk/la/ealing/learning", ("london",), "lists/london.txt"),
+        ("https://www.cqc.org.uk/la/barnet/learning#top", ("london",), "lists/london.txt"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            "https://a.example/x\nftp://b.example/y\n",
+            "lists/bad.txt:2: not an http(s) URL: ftp://b.example/y",
+        ),
+        (
+            "https://a.example/x\nsee the wiki\n",
+            "lists/bad.txt:2: not an http(s) URL: see the wiki",
+        ),
+        (None, "lists/bad.txt: cannot read URL list (No such file or directory)"),
+    ],
+)
+def test_a_bad_url_list_is_a_config_error_naming_file_and_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str | None, message: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("lists").mkdir()
+    if content is not None:
+        Path("lists/bad.txt").write_text(content)
+    write_config('[[source]]\nurls = "lists/bad.txt"\n')
+    result = CliRunner().invoke(main, ["ingest"])
+    assert (result.exit_code, result.stderr) == (2, f"error: {message}\n")

@@ -24,7 +24,7 @@ from reportwatch.http import Fetcher
 from reportwatch.http_settings import DEFAULT_SETTINGS, HttpSettings
 from reportwatch.store import Store
 
-from conftest import LEARNING_HF, ROOT, cqc_page, seed_text
+from conftest import LEARNING_EALING, LEARNING_HF, ROOT, cqc_page, seed_text
 
 HF_LEARNING = "cqc/hammersmith-and-fulham/learning-improvement-and-innovation"
 
@@ -269,3 +269,17 @@ def test_a_pdf_report_is_fetched_then_answered_304(workdir: Path, httpserver: HT
     assert document(ingest(url))["status"] == "unchanged"
     assert page.statuses == [200, 304]
     assert Store("snapshots").load("ofsted/derbyshire/ilacs", 1).meta.raw_file == "raw.pdf"
+
+
+def test_a_url_list_file_is_watched(workdir: Path, httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/hf").respond_with_handler(Page(seed_text(LEARNING_HF)))
+    httpserver.expect_request("/ealing").respond_with_handler(Page(seed_text(LEARNING_EALING)))
+    Path("watch.txt").write_text(
+        f"# two statement pages\n{httpserver.url_for('/hf')}\n{httpserver.url_for('/ealing')}\n"
+    )
+    Path("reportwatch.toml").write_text('[[source]]\nurls = "watch.txt"\n')
+    assert statuses(ingest()) == [("new", None), ("new", None)]
+    assert Store("snapshots").documents() == [
+        "cqc/ealing/learning-improvement-and-innovation",
+        HF_LEARNING,
+    ]

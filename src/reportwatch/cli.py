@@ -363,7 +363,7 @@ def sources(config_file: Path | None, as_json: bool) -> None:
     rows = []
     for source in config.source:
         count = len(items_from_config(SourcesFile(source=[source]), path.parent))
-        location = source.url or source.path or ""
+        location = source.url or source.urls or source.path or ""
         tags = ",".join(source.tags)
         rows.append([location, source.authority or "", source.regulator or "", tags, str(count)])
     if as_json:

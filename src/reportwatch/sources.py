@@ -41,15 +41,16 @@ class SourceConfig(BaseModel):
     name: str | None = None
     path: str | None = None
     url: str | None = None
+    urls: str | None = None
     authority: str | None = None
     regulator: Literal["CQC", "Ofsted"] | None = None
     tags: list[str] = []
 
     @model_validator(mode="after")
     def one_location(self) -> SourceConfig:
-        """Require exactly one of `path` and `url`."""
-        if (self.path is None) == (self.url is None):
-            raise ValueError("give exactly one of `path` or `url`")
+        """Require exactly one of `path`, `url` and `urls`."""
+        if sum(value is not None for value in (self.path, self.url, self.urls)) != 1:
+            raise ValueError("give exactly one of `path`, `url` or `urls`")
         if self.url is not None and not re.match(r"^https?://", self.url):
             raise ValueError("`url` must start with http:// or https://")
         return self
@@ -173,13 +174,41 @@ def items_from_config(config: SourcesFile, base: Path) -> list[Item]:
     input, each metadata field takes the first value those sources give, in file order."""
     items: dict[str, Item] = {}
     for number, source in enumerate(config.source, start=1):
-        label = source.name or source.url or source.path or f"source {number}"
-        locations = [source.url] if source.url else expand_path(source.path or "", base)
-        for location in map(str, locations):
+        label = source.name or source.url or source.urls or source.path or f"source {number}"
+        for location in map(str, source_locations(source, base)):
             earlier = items.get(location)
             defaults = merged(earlier.defaults, source.defaults()) if earlier else source.defaults()
             items[location] = Item(location, defaults, earlier.source if earlier else label)
     return list(items.values())
+
+
+def source_locations(source: SourceConfig, base: Path) -> list[str | Path]:
+    """Return the inputs one source names: its URL, the URLs of its URL-list file, or the files
+    of its path."""
+    if source.url is not None:
+        return [source.url]
+    if source.urls is not None:
+        return list(url_list(base / source.urls))
+    return list(expand_path(source.path or "", base))
+
+
+def url_list(path: Path) -> list[str]:
+    """Return the URLs of a URL-list file: one a line; blank lines and `#` comments skipped.
+    Raises ConfigError naming the file and line of anything that is not an http(s) URL."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ConfigError(f"{path}: cannot read URL list ({reason})") from exc
+    urls = []
+    for number, line in enumerate(lines, start=1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        if not re.match(r"^https?://\S+$", text):
+            raise ConfigError(f"{path}:{number}: not an http(s) URL: {text[:80]}")
+        urls.append(text)
+    return urls
 
 
 def merged(first: Defaults, second: Defaults) -> Defaults:
