@@ -35,6 +35,7 @@ from prefect.runtime import task_run
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from reportwatch import pipeline, render, sources
+from reportwatch.errors import ConfigError
 from reportwatch.fetch import UrlFetcher, is_url
 from reportwatch.http_settings import HttpSettings
 from reportwatch.ledger import open_ledgers
@@ -223,15 +224,18 @@ def read_secret(name: str) -> str:
     """Return the value of a Prefect Secret block (a channel's `url_secret`)."""
     from prefect.blocks.system import Secret
 
-    block: Any = Secret.load(name)  # typed as maybe-async; in a sync flow it is the block
-    return str(block.get())
+    try:
+        block: Any = Secret.load(name)  # typed as maybe-async; in a sync flow it is the block
+        return str(block.get())
+    except Exception as exc:  # Prefect's own errors: a missing block, a server that is down
+        raise ConfigError(f"Prefect Secret {name!r}: {exc}") from exc
 
 
 def notify_plan(
-    settings: SourcesFile, items: Sequence[Item], store: Store, send: bool
+    settings: SourcesFile, base: Path | None, items: Sequence[Item], store: Store, send: bool
 ) -> NotifyPlan:
     """Return the run's notify plan, as `reportwatch ingest` makes it, with Prefect Secrets."""
-    return plan_for(settings, items, store, secret=read_secret, send=send)
+    return plan_for(settings, base, items, store, secret=read_secret, send=send)
 
 
 # --- artifacts ---
@@ -310,8 +314,9 @@ def ingest_flow(
     logger = get_run_logger()
     items = choose_items(inputs, config)
     target = Store(store_root(store))
-    settings = sources.settings_of(sources_file(config))
-    plan = notify_plan(settings, items, target, send)
+    named = sources_file(config)
+    settings = sources.settings_of(named)
+    plan = notify_plan(settings, named.parent if named else None, items, target, send)
     logger.info("ingesting %d inputs into %s", len(items), target.root)
     fetcher = url_fetcher(items, settings.http.settings())
     try:

@@ -343,3 +343,31 @@ def test_a_missing_url_variable_keeps_the_changes(
 
 def test_the_documented_json_schema_is_current() -> None:
     assert (ROOT / "docs/notification.schema.json").read_text() == notification_schema()
+
+
+def test_a_run_naming_other_inputs_still_sends_what_the_sources_file_tags(
+    seeds_copy: Path,
+) -> None:
+    Path("reportwatch.toml").write_text(
+        '[[source]]\npath = "seeds"\ntags = ["london"]\n'
+        '[[channel]]\nname = "london team"\nfolder = "team"\ntags = ["london"]\n'
+    )
+    assert ingest("--no-notify").exit_code == 0
+    Path("other").mkdir()
+    (Path("other") / LEARNING_HF).write_text(seed_text(LEARNING_HF))
+    assert ingest(f"other/{LEARNING_HF}").exit_code == 0
+    assert [len(n["events"]) for n in outbox("team")] == [5]
+
+
+def test_a_folder_that_cannot_be_written_is_one_line_and_the_rest_goes_on(
+    seeds_copy: Path,
+) -> None:
+    configure('name = "team"\nfolder = "reportwatch.toml/team"')
+    result = ingest()
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: notify team: reportwatch.toml/team: Not a directory; 5 events kept for the next run\n"
+    )
+    assert "notified feed: 1 message, 5 events" in result.stdout
+    ledger = json.loads(Path("snapshots/notify/team.json").read_text())
+    assert (ledger["handled"], ledger["sending"]) == ({}, [])

@@ -31,7 +31,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from reportwatch.errors import ConfigError
-from reportwatch.model import Event, Severity
+from reportwatch.model import SEVERITY_ORDER, Event, Severity
 from reportwatch.vocab import fold, slug
 
 Importance = Literal["score", "findings", "republished"]
@@ -40,7 +40,6 @@ IMPORTANCE: dict[str, Severity] = {
     "findings": Severity.MEDIUM,
     "republished": Severity.LOW,
 }
-RANK = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
 Format = Literal["auto", "markdown", "html", "text", "json"]
 FEED_CHANNEL = "feed"
 OUTBOX_CHANNEL = "outbox"
@@ -114,6 +113,8 @@ def channels_to_use(
     seen: dict[str, str] = {}
     for channel in channels:
         if channel.key() in seen:
+            if channel.feed:
+                raise ConfigError(f"channel name {seen[channel.key()]!r} is the Atom feed's")
             raise ConfigError(f"channels {seen[channel.key()]!r} and {channel.name!r} clash")
         seen[channel.key()] = channel.name
     return channels
@@ -126,8 +127,8 @@ def wanted(channel: ChannelConfig, event: Event) -> Event | None:
         return None
     if event.kind != "changes":
         return event if channel.failures else None
-    floor = RANK[IMPORTANCE[channel.min_importance]]
-    changes = tuple(c for c in event.changes if RANK[c.severity] <= floor)
+    floor = SEVERITY_ORDER[IMPORTANCE[channel.min_importance]]
+    changes = tuple(c for c in event.changes if SEVERITY_ORDER[c.severity] <= floor)
     return event.model_copy(update={"changes": changes}) if changes else None
 
 

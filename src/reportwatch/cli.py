@@ -134,7 +134,7 @@ def ingest(
     else:
         store = Store(store_path, lock_timeout)
         config = settings_of(path)
-        plan = plan_for(config, items, store, send=send)
+        plan = plan_for(config, path.parent if path else None, items, store, send=send)
         result = pipeline.ingest(items, store, plan=plan, http=config.http.settings())
     click.echo(render.to_json(ingest_json(result)) if as_json else ingest_text(result))
     for outcome in result.failed():
@@ -385,7 +385,8 @@ def notify_command(config_file: Path | None, store_path: Path, as_json: bool) ->
     config = settings_of(path)
     items = items_from_config(config, path.parent) if path is not None else []
     store = Store(store_path)
-    deliveries = pipeline.deliver_owed(store, plan_for(config, items, store))
+    base = path.parent if path is not None else None
+    deliveries = pipeline.deliver_owed(store, plan_for(config, base, items, store))
     if as_json:
         click.echo(render.to_json([d.__dict__ for d in deliveries]))
     else:

@@ -12,8 +12,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
-
 from reportwatch.errors import StoreError
 from reportwatch.messages import LinkFor, Message, render_message
 from reportwatch.store import Store, to_json, write_atomic
@@ -27,9 +25,11 @@ def feed_entries(store: Store) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     try:
-        entries: list[dict[str, Any]] = json.loads(path.read_bytes())
+        entries = json.loads(path.read_bytes())
     except ValueError as exc:
         raise StoreError(f"{path}: not valid JSON ({exc})") from exc
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise StoreError(f"{path}: not a list of feed entries")
     return entries
 
 
@@ -60,6 +60,8 @@ def add_to_feed(store: Store, message: Message, link_for: LinkFor, keep: int) ->
 
 def atom(entries: Sequence[dict[str, Any]]) -> bytes:
     """Return entries as an Atom feed document."""
+    from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]  # only when writing
+
     generator = FeedGenerator()
     generator.id(FEED_ID)
     generator.title("reportwatch: what changed in the inspection reports you watch")

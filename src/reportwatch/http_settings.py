@@ -48,6 +48,3 @@ class HttpSettings:
 
 
 DEFAULT_SETTINGS = HttpSettings()
-
-
-DEFAULT_SETTINGS = HttpSettings()

@@ -21,6 +21,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from reportwatch.channels import ChannelConfig
+from reportwatch.fetch import is_url
 from reportwatch.model import Event, SourceState
 from reportwatch.normalize import Defaults
 from reportwatch.render import document_title
@@ -147,7 +148,7 @@ def alert_event(
     sending: list[str],
 ) -> Event:
     """Return a failing or recovered event for a source and the run of failures it is about."""
-    defaults = known.get(state.location, Defaults())
+    defaults = defaults_of(state.location, known)
     failing = kind == "failing"
     event_id = f"{kind}:{state.location}#{run}"
     return Event(
@@ -170,7 +171,15 @@ def failing_run(event: Event) -> str:
     return event.id.rsplit("#", 1)[1]
 
 
+def defaults_of(location: str, known: Mapping[str, Defaults]) -> Defaults:
+    """Return what the sources file says about an input (nothing for one it does not name); a
+    file is looked up as given, then by its absolute path."""
+    found = known.get(location)
+    if found is None and not is_url(location):
+        found = known.get(str(Path(location).resolve()))
+    return found or Defaults()
+
+
 def tags_of(location: str, known: Mapping[str, Defaults]) -> tuple[str, ...]:
     """Return the tags the sources file gives a location (none for one it does not name)."""
-    defaults = known.get(location)
-    return defaults.tags if defaults else ()
+    return defaults_of(location, known).tags

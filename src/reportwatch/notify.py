@@ -25,11 +25,19 @@ from reportwatch.channels import (
 from reportwatch.errors import ConfigError, ReportwatchError
 from reportwatch.faults import checkpoint
 from reportwatch.feed import add_to_feed
-from reportwatch.ledger import Ledger, alert_events, change_events, load_ledger, save_ledger
+from reportwatch.fetch import is_url
+from reportwatch.ledger import (
+    Ledger,
+    alert_events,
+    change_events,
+    load_ledger,
+    open_ledgers,
+    save_ledger,
+)
 from reportwatch.messages import LinkFor, Message, render_message
 from reportwatch.model import Event
 from reportwatch.normalize import Defaults
-from reportwatch.sources import Item, SourcesFile
+from reportwatch.sources import Item, SourcesFile, items_from_config
 from reportwatch.store import Store, write_atomic
 
 Sender = Callable[[Message], None]
@@ -67,16 +75,23 @@ class NotifyPlan:
 
 def plan_for(
     config: SourcesFile,
+    base: Path | None,
     items: Sequence[Item],
     store: Store,
     secret: SecretReader | None = None,
     send: bool = True,
 ) -> NotifyPlan:
     """Return the notify plan of a run: the sources file's channels (or the outbox) and the
-    feed, its settings, and what it says about each of the run's inputs. With `send` off the
-    run sends nothing and its changes stay owed to the channels."""
+    feed, its settings, and what it says about every input it names (paths relative to `base`,
+    its folder) and the run's own. With `send` off the run sends nothing and its changes stay
+    owed to the channels."""
     channels = channels_to_use(config.channel, config.notify, store.root)
-    known = {item.location: item.defaults for item in items}
+    named = items_from_config(config, base) if base is not None else []
+    known: dict[str, Defaults] = {}
+    for item in [*named, *items]:
+        known[item.location] = item.defaults
+        if not is_url(item.location):
+            known[str(Path(item.location).resolve())] = item.defaults
     return NotifyPlan(channels, config.notify, known, secret, send)
 
 
@@ -87,6 +102,7 @@ def notify(store: Store, plan: NotifyPlan) -> list[Delivery]:
     link_for = versions_link(store, plan.settings)
     loaded: dict[str, Event] = {}
     deliveries = []
+    open_ledgers(store, plan.channels)  # a channel never seen starts from now, not all history
     for channel in plan.channels:
         ledger = load_ledger(store, channel) or Ledger(channel=channel.name)
         events = change_events(store, ledger, plan.known, loaded)
@@ -115,17 +131,19 @@ def deliver(
         send = sender(store, channel, plan, link_for, result)
     except ReportwatchError as exc:
         return failed(store, channel, ledger, result, exc, groups)
+    earlier = set(ledger.sending)  # sent by a run killed mid-delivery: still to be marked so
     for index, (group, chosen) in enumerate(groups):
         if chosen:
             message = render_message(channel.name, chosen, link_for)
-            ledger.sending = [event.id for event in chosen]
+            ledger.sending = sorted(earlier | {event.id for event in chosen})
             save_ledger(store, channel, ledger)
             checkpoint("notify.before-send")
             try:
                 send(message)
-            except ReportwatchError as exc:
-                return failed(store, channel, ledger, result, exc, groups[index:])
+            except (ReportwatchError, OSError) as exc:
+                return failed(store, channel, ledger, result, delivery_error(exc), groups[index:])
             checkpoint("notify.after-send")
+            earlier -= {event.id for event in chosen}
             result.messages += 1
             result.events += len(chosen)
         ledger.record(group)
@@ -151,6 +169,15 @@ def failed(
     result.error = str(error)
     result.owed = sum(len(chosen) for _, chosen in unsent)
     return result
+
+
+def delivery_error(error: ReportwatchError | OSError) -> ReportwatchError:
+    """Return a failure to deliver as the project's error (a folder or the feed that cannot be
+    written is one line, like a channel that is down)."""
+    if isinstance(error, ReportwatchError):
+        return error
+    where = f"{error.filename}: " if error.filename else ""
+    return DeliveryError(f"{where}{error.strerror or error}")
 
 
 def save_if_changed(store: Store, channel: ChannelConfig, ledger: Ledger) -> None:

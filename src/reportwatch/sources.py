@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from reportwatch.channels import ChannelConfig, NotifySettings
 from reportwatch.errors import ConfigError
+from reportwatch.fetch import is_url
 from reportwatch.http_settings import DEFAULT_SETTINGS, MB, HttpSettings
 from reportwatch.normalize import Defaults
 
@@ -226,11 +227,12 @@ def items_from_args(args: list[str], config: SourcesFile | None, base: Path) -> 
     known: dict[str, Item] = {}
     if config is not None:
         for item in items_from_config(config, base):
-            known.setdefault(str(Path(item.location).resolve()), item)
+            where = item.location if is_url(item.location) else str(Path(item.location).resolve())
+            known.setdefault(where, item)
     items = []
     for arg in args:
-        if re.match(r"^https?://", arg):
-            items.append(Item(arg, Defaults(), arg))
+        if is_url(arg):
+            items.append(known.get(arg) or Item(arg, Defaults(), arg))
             continue
         for path in expand_path(arg, Path()):
             configured = known.get(str(path.resolve()))

@@ -283,14 +283,22 @@ class Store:
         path = self.source_path(location)
         if not path.exists():
             return SourceState(location=location)
-        state: SourceState = self.read_model(path, SourceState)
+        return self.cached_state(path) or SourceState(location=location)
+
+    def cached_state(self, path: Path) -> SourceState | None:
+        """Return an input's state file, or None when it is unreadable: the state is a cache
+        (written without fsync), and losing it costs one unconditional fetch, never a version."""
+        try:
+            state: SourceState = self.read_model(path, SourceState)
+        except StoreError:
+            return None
         return state
 
     def source_states(self) -> list[SourceState]:
         """Return the remembered state of every input that has one, sorted by location."""
         folder = self.root / "sources"
         paths = sorted(folder.glob("*.json")) if folder.is_dir() else []
-        states: list[SourceState] = [self.read_model(p, SourceState) for p in paths]
+        states = [state for p in paths if (state := self.cached_state(p)) is not None]
         return sorted(states, key=lambda state: state.location)
 
     def save_source_state(self, state: SourceState) -> None:

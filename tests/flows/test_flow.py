@@ -142,6 +142,19 @@ def test_a_channel_url_from_a_prefect_secret_is_delivered_to(
 
 
 @harness
+def test_a_missing_prefect_secret_is_one_line_and_keeps_the_changes(project: Path) -> None:
+    Path("reportwatch.toml").write_text(
+        '[[source]]\npath = "seeds"\n[[channel]]\nname = "team"\nurl_secret = "no-such-secret"\n'
+    )
+    result, _ = run(None, "store")
+    [team, feed] = result.deliveries
+    assert (team.channel, team.messages, team.owed) == ("team", 0, 5)
+    assert team.error is not None
+    assert team.error.startswith("Prefect Secret 'no-such-secret': ")
+    assert (feed.channel, feed.messages, feed.error) == ("feed", 1, None)
+
+
+@harness
 def test_artifacts_say_what_changed_and_list_every_document(project: Path) -> None:
     _, first = run(["seeds"], "store")
     published = artifacts(first)
