@@ -34,7 +34,7 @@ from prefect.futures import PrefectFuture
 from prefect.runtime import task_run
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
-from reportwatch import pipeline, render, sources
+from reportwatch import pipeline, render, render_run, sources
 from reportwatch.errors import ConfigError
 from reportwatch.fetch import UrlFetcher, is_url
 from reportwatch.http_settings import HttpSettings
@@ -243,10 +243,7 @@ def notify_plan(
 
 def tally(result: RunResult) -> str:
     """Return '5 new, 0 changed, 0 unchanged, 0 failed' for a run."""
-    counts = dict.fromkeys(("new", "changed", "unchanged", "failed"), 0)
-    for outcome in result.outcomes:
-        counts[outcome.status] += 1
-    return ", ".join(f"{n} {status}" for status, n in counts.items())
+    return render_run.tally_line(result)
 
 
 def changes_markdown(result: RunResult) -> str:

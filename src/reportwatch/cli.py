@@ -15,14 +15,13 @@ from typing import Any, TypeVar
 
 import click
 
-from reportwatch import pipeline, render
+from reportwatch import pipeline, render, render_run
 from reportwatch.check import as_json as check_json
 from reportwatch.check import as_text as check_text
 from reportwatch.check import check_store
 from reportwatch.diff import diff_reports
 from reportwatch.errors import ReportwatchError, StoreError
 from reportwatch.notify import Delivery, plan_for
-from reportwatch.pipeline import Outcome, RunResult
 from reportwatch.sources import (
     DEFAULT_FILE,
     SourcesFile,
@@ -136,7 +135,11 @@ def ingest(
         config = settings_of(path)
         plan = plan_for(config, path.parent if path else None, items, store, send=send)
         result = pipeline.ingest(items, store, plan=plan, http=config.http.settings())
-    click.echo(render.to_json(ingest_json(result)) if as_json else ingest_text(result))
+    click.echo(
+        render.to_json(render_run.ingest_json(result))
+        if as_json
+        else render_run.ingest_text(result)
+    )
     for outcome in result.failed():
         click.echo(f"error: {outcome.location}: {outcome.error}", err=True)
     report_undelivered(result.deliveries)
@@ -154,88 +157,6 @@ def report_undelivered(deliveries: list[Delivery]) -> None:
             )
 
 
-def ingest_json(result: RunResult) -> dict[str, Any]:
-    """Return an ingest run as the JSON scripts read: each input, its report and its changes."""
-    documents = [
-        {
-            "location": o.location,
-            "status": o.status,
-            "document": o.document,
-            "version": o.version,
-            "error": o.error,
-            "report": o.report,
-            "changes": o.changes,
-        }
-        for o in result.outcomes
-    ]
-    deliveries = [d.__dict__ for d in result.deliveries]
-    return {"documents": documents, "summary": tally(result), "notifications": deliveries}
-
-
-def tally(result: RunResult) -> dict[str, int]:
-    """Return how many inputs were new, changed, unchanged and failed."""
-    counts = dict.fromkeys(("new", "changed", "unchanged", "failed"), 0)
-    for outcome in result.outcomes:
-        counts[outcome.status] += 1
-    return counts
-
-
-def outcome_rows(outcome: Outcome) -> list[list[str]]:
-    """Return the table rows of one ingested document: one per statement or judgement."""
-    report = outcome.report
-    if report is None:
-        return []
-    status = f"{outcome.status} (v{outcome.version})"
-    rows = []
-    for index, (subject, verdict) in enumerate(render.report_rows(report)):
-        first = index == 0
-        rows.append(
-            [
-                (report.authority or "(not named)") if first else "",
-                report.regulator if first else "",
-                subject,
-                verdict,
-                status if first else "",
-            ]
-        )
-    return rows
-
-
-def ingest_text(result: RunResult) -> str:
-    """Return an ingest run for the terminal: the table, each change summary, the tally."""
-    rows = [row for outcome in result.outcomes for row in outcome_rows(outcome)]
-    header = ["AUTHORITY", "REGULATOR", "STATEMENT / JUDGEMENT", "SCORE / GRADE", "STATUS"]
-    parts = [render.table(header, rows)] if rows else []
-    for outcome in result.outcomes:
-        if outcome.status == "changed":
-            title = render.document_title(outcome.report, outcome.document or outcome.location)
-            parts.append(render.text_summary(title, outcome.changes, f" (v{outcome.version})"))
-    notes = [
-        f"note: {o.location}: {note}"
-        for o in result.outcomes
-        if o.report is not None
-        for note in o.report.notes
-    ]
-    if notes:
-        parts.append("\n".join(notes))
-    counts = tally(result)
-    line = ", ".join(f"{n} {status}" for status, n in counts.items())
-    parts.append(line if result.changed() else f"{line}\nno changes")
-    sent = deliveries_text(result.deliveries)
-    return "\n\n".join(parts + ([sent] if sent else []))
-
-
-def deliveries_text(deliveries: list[Delivery]) -> str:
-    """Return one line a channel that was sent something:
-    'notified outbox: 1 message, 5 events → snapshots/outbox/'."""
-    lines = []
-    for d in deliveries:
-        if d.messages:
-            sent = f"{render.counted(d.messages, 'message')}, {render.counted(d.events, 'event')}"
-            lines.append(f"notified {d.channel}: {sent} → {d.where}")
-    return "\n".join(lines)
-
-
 @main.command()
 @click.argument("document", required=False)
 @store_option
@@ -246,41 +167,9 @@ def history(document: str | None, store_path: Path, as_json: bool) -> None:
     store = Store(store_path)
     store.check_format()
     if document is None:
-        click.echo(documents_listing(store, as_json))
+        click.echo(render_run.documents_listing(store, as_json))
     else:
-        click.echo(versions_listing(store, store.resolve(document), as_json))
-
-
-def documents_listing(store: Store, as_json: bool) -> str:
-    """Return every stored document with its version count, latest time and verdict."""
-    rows = []
-    for key in store.documents():
-        latest = store.latest(key)
-        assert latest is not None
-        verdicts = render.report_rows(latest.report)
-        verdict = verdicts[0][1] if verdicts else ""
-        rows.append([key, str(latest.meta.version), latest.meta.ingested_at, verdict])
-    if as_json:
-        fields = ("document", "versions", "latest", "verdict")
-        return render.to_json([dict(zip(fields, row, strict=True)) for row in rows])
-    if not rows:
-        return "no documents stored"
-    return render.table(["DOCUMENT", "VERSIONS", "LATEST", "SCORE / GRADE"], rows)
-
-
-def versions_listing(store: Store, key: str, as_json: bool) -> str:
-    """Return the versions of one document, each with its most important change."""
-    versions = [store.load(key, n) for n in store.versions(key)]
-    if as_json:
-        return render.to_json(
-            [{"version": v.meta.version, "meta": v.meta, "changes": v.changes} for v in versions]
-        )
-    lines = [key]
-    for v in versions:
-        first = render.headline(v.changes[0]) if v.changes else "no changes"
-        more = f" (+{len(v.changes) - 1} more)" if len(v.changes) > 1 else ""
-        lines.append(f"  v{v.meta.version}  {v.meta.ingested_at}  {v.meta.source}  {first}{more}")
-    return "\n".join(lines)
+        click.echo(render_run.versions_listing(store, store.resolve(document), as_json))
 
 
 @main.command()
@@ -390,7 +279,7 @@ def notify_command(config_file: Path | None, store_path: Path, as_json: bool) ->
     if as_json:
         click.echo(render.to_json([d.__dict__ for d in deliveries]))
     else:
-        click.echo(deliveries_text(deliveries) or "nothing owed")
+        click.echo(render_run.deliveries_text(deliveries) or "nothing owed")
     report_undelivered(deliveries)
     sys.exit(1 if any(d.error for d in deliveries) else 0)
 
