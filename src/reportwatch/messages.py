@@ -16,6 +16,7 @@ import html
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -59,20 +60,6 @@ class Notification(BaseModel):
     channel: str
     title: str
     events: list[NotifiedEvent]
-
-
-@dataclass(frozen=True)
-class Message:
-    """One notification to deliver, in every format a channel may want."""
-
-    id: str
-    channel: str
-    title: str
-    text: str
-    markdown: str
-    html: str
-    json: str
-    events: tuple[Event, ...]
 
 
 LinkFor = Callable[[Event], str | None]
@@ -213,43 +200,74 @@ def notified(event: Event, link: str | None) -> NotifiedEvent:
     )
 
 
+class Message:
+    """One notification to deliver: its id, first line and events, and each format a channel
+    may want, rendered when first asked for (the feed needs none of them)."""
+
+    def __init__(self, channel: str, events: Sequence[Event], link_for: LinkFor) -> None:
+        """Make the message of a channel about events; `link_for` gives a version's link."""
+        self.channel = channel
+        self.events = tuple(events)
+        self.link_for = link_for
+        self.id = message_id(channel, events)
+        self.title = message_title(events)
+
+    @cached_property
+    def links(self) -> list[str | None]:
+        """Return each event's link to its stored version."""
+        return [self.link_for(e) for e in self.events]
+
+    @cached_property
+    def bodies(self) -> tuple[str, str, str]:
+        """Return the body as plain text, Markdown and HTML. With one event the body is its
+        details (the first line is the title); with several, each event has its own first line;
+        past `MAX_DETAILED` events the bodies only count the rest (the JSON keeps them all)."""
+        heading = len(self.events) > 1
+        rest = len(self.events) - MAX_DETAILED
+        text: list[str] = []
+        markdown: list[str] = []
+        markup: list[str] = []
+        for event, link in zip(self.events[:MAX_DETAILED], self.links, strict=False):
+            text += [*lines_block(event, link, heading, PLAIN), ""]
+            markdown += [*lines_block(event, link, heading, MARKDOWN), ""]
+            markup += html_block(event, link, heading)
+        if rest > 0:
+            more = f"… and {rest} more (see `reportwatch history` or the feed)"
+            text.append(more)
+            markdown.append(more)
+            markup.append(f"<p>{html.escape(more)}</p>")
+        return "\n".join(text).strip(), "\n".join(markdown).strip(), "\n".join(markup)
+
+    @property
+    def text(self) -> str:
+        """Return the body as plain text."""
+        return self.bodies[0]
+
+    @property
+    def markdown(self) -> str:
+        """Return the body as Markdown (chat)."""
+        return self.bodies[1]
+
+    @property
+    def html(self) -> str:
+        """Return the body as HTML (email, the feed)."""
+        return self.bodies[2]
+
+    @cached_property
+    def json(self) -> str:
+        """Return the whole message as the JSON format (webhooks), every event included."""
+        payload = Notification(
+            id=self.id,
+            channel=self.channel,
+            title=self.title,
+            events=[notified(e, link) for e, link in zip(self.events, self.links, strict=True)],
+        )
+        return json.dumps(payload.model_dump(mode="json", by_alias=True), ensure_ascii=False)
+
+
 def render_message(channel: str, events: Sequence[Event], link_for: LinkFor) -> Message:
-    """Return one message about events in every format. With one event the body is its details
-    (the first line is the title); with several, each event has its own first line; past
-    `MAX_DETAILED` events the text forms only count the rest (the JSON keeps them all)."""
-    heading = len(events) > 1
-    shown, rest = events[:MAX_DETAILED], len(events) - MAX_DETAILED
-    links = [link_for(e) for e in events]
-    text: list[str] = []
-    markdown: list[str] = []
-    markup: list[str] = []
-    for event, link in zip(shown, links, strict=False):
-        text += [*lines_block(event, link, heading, PLAIN), ""]
-        markdown += [*lines_block(event, link, heading, MARKDOWN), ""]
-        markup += html_block(event, link, heading)
-    if rest > 0:
-        more = f"… and {rest} more (see `reportwatch history` or the feed)"
-        text.append(more)
-        markdown.append(more)
-        markup.append(f"<p>{html.escape(more)}</p>")
-    title = message_title(events)
-    ident = message_id(channel, events)
-    payload = Notification(
-        id=ident,
-        channel=channel,
-        title=title,
-        events=[notified(e, link) for e, link in zip(events, links, strict=True)],
-    )
-    return Message(
-        id=ident,
-        channel=channel,
-        title=title,
-        text="\n".join(text).strip(),
-        markdown="\n".join(markdown).strip(),
-        html="\n".join(markup),
-        json=json.dumps(payload.model_dump(mode="json", by_alias=True), ensure_ascii=False),
-        events=tuple(events),
-    )
+    """Return one message about events, each format rendered when a sender asks for it."""
+    return Message(channel, events, link_for)
 
 
 def notification_schema() -> str:

@@ -52,7 +52,7 @@ class SourceConfig(BaseModel):
         """Require exactly one of `path`, `url` and `urls`."""
         if sum(value is not None for value in (self.path, self.url, self.urls)) != 1:
             raise ValueError("give exactly one of `path`, `url` or `urls`")
-        if self.url is not None and not re.match(r"^https?://", self.url):
+        if self.url is not None and not is_url(self.url):
             raise ValueError("`url` must start with http:// or https://")
         return self
 
@@ -206,7 +206,7 @@ def url_list(path: Path) -> list[str]:
         text = line.strip()
         if not text or text.startswith("#"):
             continue
-        if not re.match(r"^https?://\S+$", text):
+        if not is_url(text) or any(c.isspace() for c in text):
             raise ConfigError(f"{path}:{number}: not an http(s) URL: {text[:80]}")
         urls.append(text)
     return urls
