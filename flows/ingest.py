@@ -2,7 +2,8 @@
 
 The inputs are the ones `reportwatch ingest` would take (`choose_items`); they run in batches of
 `BATCH_SIZE` documents, never a task per section: one task fetches a batch's URLs ahead (retried,
-see `prefetch`), the next runs each input through `pipeline.ingest_item`, the pipeline's own code.
+see `reportwatch.prefetch`), the next runs each input through `pipeline.ingest_item`, the
+pipeline's own code.
 Fetches run up to `MAX_WORKERS` at a time; records run one batch after the other, in input order,
 so versions are numbered exactly as `pipeline.ingest` numbers them. The
 store's lock is held for the whole run. Each run publishes two artifacts: the change summaries
@@ -40,10 +41,9 @@ from reportwatch.http_settings import HttpSettings
 from reportwatch.ledger import open_ledgers
 from reportwatch.notify import Delivery, NotifyPlan, notify, plan_for
 from reportwatch.pipeline import Outcome, RunResult
+from reportwatch.prefetch import Prefetched
 from reportwatch.sources import Item, SourcesFile
 from reportwatch.store import Store
-
-from .prefetch import Prefetched
 
 if TYPE_CHECKING:
     from reportwatch.http import Fetcher

@@ -30,6 +30,7 @@ from reportwatch.model import (
 )
 from reportwatch.normalize import PARSER_VERSION, Defaults, normalize
 from reportwatch.notify import Delivery, NotifyPlan, notify
+from reportwatch.prefetch import Ahead, Parse
 from reportwatch.sources import Item
 from reportwatch.store import Store, report_hash, sha256
 from reportwatch.vocab import slug
@@ -133,17 +134,22 @@ def record(store: Store, fetched: Fetched, report: Report, now: datetime) -> Out
 
 
 def run_stages(
-    store: Store, item: Item, now: datetime, state: SourceState, fetcher: UrlFetcher | None
+    store: Store,
+    item: Item,
+    now: datetime,
+    state: SourceState,
+    fetcher: UrlFetcher | None,
+    parser: Parse = parse,
 ) -> tuple[Outcome, Fetched]:
-    """Run one input through fetch -> extract -> normalize -> store -> diff; a 304 answer is
-    "unchanged" without parsing anything."""
+    """Run one input through fetch -> extract -> normalize (`parser`) -> store -> diff; a 304
+    answer is "unchanged" without parsing anything."""
     fetched = fetch(item.location, fetcher, state.validators or None)
     checkpoint("fetch.done")
     if fetched.not_modified and state.document and (latest := store.latest(state.document)):
         version = latest.meta.version
         return Outcome(item.location, "unchanged", state.document, version, latest.report), fetched
     try:
-        report = parse(fetched, item.defaults)
+        report = parser(fetched, item.defaults)
     except IncompleteReport as exc:
         folder = store.quarantine(
             item.location, fetched.raw, str(exc), now.isoformat("T", "seconds")
@@ -153,14 +159,19 @@ def run_stages(
 
 
 def ingest_item(
-    store: Store, item: Item, now: datetime, fetcher: UrlFetcher | None = None
+    store: Store,
+    item: Item,
+    now: datetime,
+    fetcher: UrlFetcher | None = None,
+    parser: Parse = parse,
 ) -> Outcome:
-    """Run one input through every stage and remember how it went (validators, consecutive
-    failures); a failure becomes the outcome's one-line error and touches nothing stored."""
+    """Run one input through every stage (`parser`: `parse`, or one that hands over reports
+    parsed ahead) and remember how it went (validators, consecutive failures); a failure becomes
+    the outcome's one-line error and touches nothing stored."""
     state = store.source_state(item.location)
     when = now.isoformat(timespec="seconds")
     try:
-        outcome, fetched = run_stages(store, item, now, state, fetcher)
+        outcome, fetched = run_stages(store, item, now, state, fetcher, parser)
     except StoreError:
         raise
     except ReportwatchError as exc:
@@ -208,7 +219,8 @@ def ingest(
 ) -> RunResult:
     """Ingest inputs into the store under its lock, then (with a plan) send each channel what it
     is owed; return every input's outcome and every channel's delivery. URLs share one HTTP
-    session for the run, fetching as `http` (the sources file's [http]) says."""
+    session for the run, fetching as `http` (the sources file's [http]) says; they are fetched
+    and parsed ahead (`prefetch.Ahead`) while inputs are recorded one at a time, in input order."""
     moment = now or datetime.now(UTC)
     fetcher = None
     if urls := [item.location for item in items if is_url(item.location)]:
@@ -219,7 +231,7 @@ def ingest(
         if plan is not None:
             open_ledgers(store, plan.channels)
         try:
-            result = RunResult([ingest_item(store, item, moment, fetcher) for item in items])
+            result = RunResult(ingest_all(items, store, moment, fetcher))
         finally:
             if fetcher is not None:
                 fetcher.close()
@@ -227,6 +239,17 @@ def ingest(
             result.deliveries = notify(store, plan)
         checkpoint("run.end")
         return result
+
+
+def ingest_all(
+    items: list[Item], store: Store, now: datetime, fetcher: UrlFetcher | None
+) -> list[Outcome]:
+    """Return the outcome of each input, run through `ingest_item` in input order, its URL
+    fetched and parsed ahead when there is a fetcher."""
+    if fetcher is None:
+        return [ingest_item(store, item, now) for item in items]
+    with Ahead(store, fetcher, items, parse) as ahead:
+        return [ingest_item(store, item, now, ahead, ahead.parse) for item in items]
 
 
 def deliver_owed(store: Store, plan: NotifyPlan) -> list[Delivery]:
