@@ -32,7 +32,7 @@ from reportwatch.normalize import PARSER_VERSION, Defaults, normalize
 from reportwatch.notify import Delivery, NotifyPlan, notify
 from reportwatch.prefetch import Ahead, Parse
 from reportwatch.sources import Item
-from reportwatch.store import Store, report_hash, sha256
+from reportwatch.store import Store, report_hash, sha256, to_json
 from reportwatch.vocab import slug
 
 Status = Literal["new", "changed", "unchanged", "failed"]
@@ -91,12 +91,9 @@ def parse(fetched: Fetched, defaults: Defaults) -> Report:
     return normalize(extracted, source, defaults)
 
 
-def changes_against(
-    store: Store, key: str, report: Report, latest: Version | None = None
-) -> tuple[int, list[Change]]:
+def changes_against(key: str, report: Report, latest: Version | None) -> tuple[int, list[Change]]:
     """Return the number the next version would get and its change records against the latest
-    (`latest`, when the caller has read it already)."""
-    latest = latest or store.latest(key)
+    version (`latest`, as the caller read it; None for a document not stored yet)."""
     if latest is None:
         return 1, new_report(report, key)
     return latest.meta.version + 1, diff_reports(latest.report, report, key)
@@ -108,9 +105,10 @@ def record(store: Store, fetched: Fetched, report: Report, now: datetime) -> Out
     Identical bytes, or bytes that normalize to the same report, create no version."""
     key = document_key(report, fetched.location)
     latest = store.latest(key)
-    if latest is not None and latest.meta.raw_sha256 == sha256(fetched.raw):
+    raw_sha256 = sha256(fetched.raw)
+    if latest is not None and latest.meta.raw_sha256 == raw_sha256:
         return Outcome(fetched.location, "unchanged", key, latest.meta.version, latest.report)
-    number, changes = changes_against(store, key, report, latest)
+    number, changes = changes_against(key, report, latest)
     checkpoint("diff.done")
     if not changes:
         assert latest is not None
@@ -122,13 +120,13 @@ def record(store: Store, fetched: Fetched, report: Report, now: datetime) -> Out
         media_type=report.source.media_type,
         ingested_at=now.isoformat(timespec="seconds"),
         raw_file=f"raw.{RAW_SUFFIX.get(report.source.media_type, 'txt')}",
-        raw_sha256=sha256(fetched.raw),
-        report_sha256=report_hash(report),
+        raw_sha256=raw_sha256,
+        report_sha256=sha256(report_json := to_json(report)),
         parser_version=PARSER_VERSION,
         authority_from_config=report.authority if report.authority_from == "config" else None,
         http=fetched.http,
     )
-    store.add_version(meta, fetched.raw, report, changes)
+    store.add_version(meta, fetched.raw, report, changes, report_json)
     status: Status = "new" if number == 1 else "changed"
     return Outcome(fetched.location, status, key, number, report, changes)
 

@@ -259,9 +259,15 @@ class Store:
     # --- writing ---
 
     def add_version(
-        self, meta: VersionMeta, raw: bytes, report: Report, changes: list[Change]
+        self,
+        meta: VersionMeta,
+        raw: bytes,
+        report: Report,
+        changes: list[Change],
+        report_json: bytes | None = None,
     ) -> Version:
-        """Write a new version atomically and return it. Raises StoreError if a version with
+        """Write a new version atomically and return it (`report_json`: the report as `to_json`
+        renders it, when the caller has rendered it already). Raises StoreError if a version with
         that number appeared meanwhile (the store is written under its lock, so only by misuse)."""
         directory = self.document_dir(meta.document)
         directory.mkdir(parents=True, exist_ok=True)
@@ -272,7 +278,7 @@ class Store:
         try:
             write_new(tmp / meta.raw_file, raw)
             checkpoint("version.raw-written")
-            write_new(tmp / "report.json", to_json(report))
+            write_new(tmp / "report.json", report_json or to_json(report))
             checkpoint("version.report-written")
             write_new(tmp / "changes.json", to_json([c.model_dump(mode="json") for c in changes]))
             checkpoint("version.changes-written")
