@@ -73,6 +73,12 @@ class Prefetched:
             answer = self._answers.get(url)
         return self._replay(answer)
 
+    def answered(self, url: str) -> Fetched | None:
+        """Return the bytes (or 304) a URL answered, None when it failed or was not fetched."""
+        with self._lock:
+            answer = self._answers.get(url)
+        return answer if isinstance(answer, Fetched) else None
+
     def take(self, url: str) -> Fetched:
         """Return (or raise) what the URL answered, and forget it (its bytes are freed)."""
         with self._lock:
@@ -87,6 +93,64 @@ class Prefetched:
         if isinstance(answer, Exception):
             raise answer
         return answer
+
+
+class ParseAhead:
+    """Parses fetched bytes in worker processes ahead of their turn to be recorded, when a run is
+    large enough to pay for the workers, and hands each report over once. Thread-safe; close it
+    (or use `with`) to stop its workers."""
+
+    def __init__(self, parse: Parse, urls: int) -> None:
+        """Prepare to parse with `parse` the answers of a run of `urls` URLs (in worker
+        processes, started on first need, when there are POOL_MIN_URLS of them or more)."""
+        self._parse = parse
+        self._use_pool = urls >= POOL_MIN_URLS and (os.cpu_count() or 1) > 1
+        self._pool: ProcessPoolExecutor | None = None
+        self._parsed: dict[str, tuple[Fetched, Future[Report]]] = {}
+        self._lock = threading.Lock()
+
+    def start(self, fetched: Fetched, defaults: Defaults) -> None:
+        """Start parsing fetched bytes in a worker (nothing for a 304, or for a small run)."""
+        if fetched.not_modified or (pool := self._workers()) is None:
+            return
+        future = pool.submit(self._parse, fetched, defaults)
+        with self._lock:
+            self._parsed[fetched.location] = (fetched, future)
+
+    def _workers(self) -> ProcessPoolExecutor | None:
+        """Return the parse workers, started on first need (None when the run is too small)."""
+        with self._lock:
+            if self._use_pool and self._pool is None:
+                workers = min(PARSE_WORKERS, os.cpu_count() or 1)
+                # spawned, not forked: a forked child would hold the store's lock file open
+                # and inherit this process's threads' locks mid-use
+                context = multiprocessing.get_context("spawn")
+                self._pool = ProcessPoolExecutor(
+                    workers, context, initializer=exit_with_parent, initargs=(os.getpid(),)
+                )
+            return self._pool
+
+    def parse(self, fetched: Fetched, defaults: Defaults) -> Report:
+        """Return the report of fetched bytes: the one parsed ahead for exactly these bytes,
+        else parsed now. Raises what parsing raises."""
+        with self._lock:
+            ahead = self._parsed.pop(fetched.location, None)
+        if ahead is not None and ahead[0] is fetched:
+            return ahead[1].result()
+        return self._parse(fetched, defaults)
+
+    def close(self) -> None:
+        """Stop the workers: parses not started are dropped, running ones finish."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> Self:
+        """Return self."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Close: see `close`."""
+        self.close()
 
 
 class Ahead:
@@ -109,7 +173,7 @@ class Ahead:
     ) -> None:
         """Prepare to fetch `items`' URLs ahead through `fetcher`, reading validators from
         `store`, and to parse their answers with `parse`; nothing starts before `start`."""
-        self._store, self._fetcher, self._parse = store, fetcher, parse
+        self._store, self._fetcher = store, fetcher
         first: dict[str, Item] = {}
         for item in items:
             if is_url(item.location):
@@ -119,10 +183,7 @@ class Ahead:
         self._answers = Prefetched()
         self._threads = ThreadPoolExecutor(workers, thread_name_prefix="fetch-ahead")
         self._pending: dict[str, Future[None]] = {}
-        self._parsed: dict[str, tuple[Fetched, Future[Report]]] = {}
-        self._lock = threading.Lock()
-        self._pool: ProcessPoolExecutor | None = None
-        self._use_pool = len(self._queue) >= POOL_MIN_URLS and (os.cpu_count() or 1) > 1
+        self._parsing = ParseAhead(parse, len(self._queue))
         self._started = 0
 
     def start(self) -> Self:
@@ -141,28 +202,8 @@ class Ahead:
         """Fetch one URL (on a fetch thread) and, when it answered bytes, start parsing them."""
         validators = self._store.source_state(item.location).validators or None
         self._answers.fetch_into(self._fetcher, item.location, validators)
-        try:
-            fetched = self._answers.fetch(item.location)
-        except Exception:
-            return
-        pool = self._parse_pool()
-        if pool is not None and not fetched.not_modified:
-            future = pool.submit(self._parse, fetched, item.defaults)
-            with self._lock:
-                self._parsed[item.location] = (fetched, future)
-
-    def _parse_pool(self) -> ProcessPoolExecutor | None:
-        """Return the parse workers, started on first need (None when the run is too small)."""
-        with self._lock:
-            if self._use_pool and self._pool is None:
-                workers = min(PARSE_WORKERS, os.cpu_count() or 1)
-                # spawned, not forked: a forked child would hold the store's lock file open
-                # and inherit this process's threads' locks mid-use
-                context = multiprocessing.get_context("spawn")
-                self._pool = ProcessPoolExecutor(
-                    workers, context, initializer=exit_with_parent, initargs=(os.getpid(),)
-                )
-            return self._pool
+        if (fetched := self._answers.answered(item.location)) is not None:
+            self._parsing.start(fetched, item.defaults)
 
     def fetch(self, url: str, validators: dict[str, str] | None = None) -> Fetched:
         """Return (or raise) what a URL answered when fetched ahead; a URL not fetched ahead
@@ -175,19 +216,14 @@ class Ahead:
         return self._answers.take(url)
 
     def parse(self, fetched: Fetched, defaults: Defaults) -> Report:
-        """Return the report of fetched bytes: the one parsed ahead for exactly these bytes,
-        else parsed now. Raises what parsing raises."""
-        with self._lock:
-            ahead = self._parsed.pop(fetched.location, None)
-        if ahead is not None and ahead[0] is fetched:
-            return ahead[1].result()
-        return self._parse(fetched, defaults)
+        """Return the report of fetched bytes: the one parsed ahead, else parsed now (see
+        `ParseAhead.parse`). Raises what parsing raises."""
+        return self._parsing.parse(fetched, defaults)
 
     def close(self) -> None:
         """Stop fetching and parsing ahead: unstarted work is dropped, running work finishes."""
         self._threads.shutdown(wait=True, cancel_futures=True)
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._parsing.close()
 
     def __enter__(self) -> Self:
         """Start fetching ahead; return self."""
