@@ -2,7 +2,9 @@
 
 The inputs are the ones `reportwatch ingest` would take (`choose_items`); they run in batches of
 `BATCH_SIZE` documents, never a task per section: one task fetches a batch's URLs ahead (retried,
-see `prefetch`), the next runs each input through `pipeline.ingest_item`, the pipeline's own code.
+see `reportwatch.prefetch`) and starts parsing what they answered (in worker processes, for a
+run of 50 URLs or more: `prefetch.ParseAhead`, as `pipeline.ingest` does), the next runs each
+input through `pipeline.ingest_item`, the pipeline's own code.
 Fetches run up to `MAX_WORKERS` at a time; records run one batch after the other, in input order,
 so versions are numbered exactly as `pipeline.ingest` numbers them. The
 store's lock is held for the whole run. Each run publishes two artifacts: the change summaries
@@ -41,10 +43,9 @@ from reportwatch.http_settings import HttpSettings
 from reportwatch.ledger import open_ledgers
 from reportwatch.notify import Delivery, NotifyPlan, notify, plan_for
 from reportwatch.pipeline import Outcome, RunResult
+from reportwatch.prefetch import ParseAhead, Prefetched
 from reportwatch.sources import Item, SourcesFile
 from reportwatch.store import Store
-
-from .prefetch import Prefetched
 
 if TYPE_CHECKING:
     from reportwatch.http import Fetcher
@@ -142,19 +143,28 @@ def transient_failure(task: Task[..., Any], run: TaskRun, state: State[Any]) -> 
     cache_policy=NO_CACHE,
 )
 def fetch_batch(
-    batch: list[Item], store: Store, fetcher: UrlFetcher | None, ahead: Prefetched, limits: Limits
+    batch: list[Item],
+    store: Store,
+    fetcher: UrlFetcher | None,
+    ahead: Prefetched,
+    limits: Limits,
+    parsing: ParseAhead,
 ) -> int:
-    """Fetch a batch's URLs ahead (local files are read when recorded) into `ahead`; return how
+    """Fetch a batch's URLs ahead (local files are read when recorded) into `ahead`, and start
+    parsing what they answered (`parsing`, in worker processes for a large run); return how
     many failed. The task is retried while some URL failed for a transient reason (a connection
     error, a timeout, 429, 5xx), and a retry fetches only those URLs; a 404 is asked once. After
     the last try the errors stay in `ahead` and become those inputs' failed outcomes."""
     urls = [item.location for item in batch if is_url(item.location)]
     pending = [url for url in urls if fetcher is not None and ahead.needs(url)]
+    defaults = {item.location: item.defaults for item in batch}
     for url in pending:
         assert fetcher is not None
         if host_limit(url) in limits:
             rate_limit(host_limit(url), strict=False)
         ahead.fetch_into(fetcher, url, store.source_state(url).validators or None)
+        if (fetched := ahead.answered(url)) is not None:
+            parsing.start(fetched, defaults[url])
     failed = [url for url in pending if ahead.error(url) is not None]
     logger = get_run_logger()
     logger.info("fetched %d URLs of %d inputs, %d failed", len(pending), len(batch), len(failed))
@@ -166,10 +176,11 @@ def fetch_batch(
 
 @task(name="record-batch", cache_policy=NO_CACHE)
 def record_batch(
-    batch: list[Item], store: Store, ahead: Prefetched, now: datetime
+    batch: list[Item], store: Store, ahead: Prefetched, parsing: ParseAhead, now: datetime
 ) -> list[Outcome]:
-    """Run each input of a batch through `pipeline.ingest_item` (URLs replayed from `ahead`)."""
-    outcomes = [pipeline.ingest_item(store, item, now, ahead) for item in batch]
+    """Run each input of a batch through `pipeline.ingest_item` (URLs replayed from `ahead`,
+    their reports from `parsing` when parsed ahead)."""
+    outcomes = [pipeline.ingest_item(store, item, now, ahead, parsing.parse) for item in batch]
     logger = get_run_logger()
     for outcome in outcomes:
         if outcome.status == "failed":
@@ -185,13 +196,17 @@ def run_batches(items: Sequence[Item], store: Store, fetcher: UrlFetcher | None)
     in input order, as `pipeline.ingest` writes it."""
     now = datetime.now(UTC)
     ahead, limits = Prefetched(), existing_limits(items)
+    urls = sum(1 for item in items if is_url(item.location))
     recorded: list[PrefectFuture[list[Outcome]]] = []
-    for batch in batches(items):
-        fetched = fetch_batch.submit(batch, store, fetcher, ahead, limits)
-        after: list[PrefectFuture[Any]] = [fetched, *recorded[-1:]]
-        future = record_batch.submit(batch, store, ahead, now, wait_for=after, return_state=False)
-        recorded.append(future)
-    return RunResult([outcome for future in recorded for outcome in future.result()])
+    with ParseAhead(pipeline.parse, urls) as parsing:
+        for batch in batches(items):
+            fetched = fetch_batch.submit(batch, store, fetcher, ahead, limits, parsing)
+            after: list[PrefectFuture[Any]] = [fetched, *recorded[-1:]]
+            future = record_batch.submit(
+                batch, store, ahead, parsing, now, wait_for=after, return_state=False
+            )
+            recorded.append(future)
+        return RunResult([outcome for future in recorded for outcome in future.result()])
 
 
 def url_fetcher(items: Sequence[Item], settings: HttpSettings) -> Fetcher | None:

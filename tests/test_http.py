@@ -413,6 +413,45 @@ def test_empty_200_is_refused(server: HTTPServer, make_fetcher: Callable[..., Fe
     assert not failure.value.transient
 
 
+@pytest.mark.parametrize("proxy_env", ["HTTP_PROXY", "http_proxy"])
+def test_urls_are_fetched_through_the_proxy_the_environment_names_on_every_request(
+    server: HTTPServer,
+    make_fetcher: Callable[..., Fetcher],
+    monkeypatch: pytest.MonkeyPatch,
+    proxy_env: str,
+) -> None:
+    hosts: list[str] = []
+
+    def proxied(request: Request) -> Response:
+        hosts.append(request.headers["Host"])
+        return Response("via the proxy", content_type="text/plain")
+
+    server.expect_request("/report").respond_with_handler(proxied)
+    for name in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(proxy_env, server.url_for("/"))
+    fetcher = make_fetcher(retries=0)
+
+    got = [
+        fetcher.fetch(f"http://{host}/report") for host in ("a.example", "b.example", "a.example")
+    ]
+    assert [g.raw for g in got] == [b"via the proxy"] * 3
+    assert hosts == ["a.example", "b.example", "a.example"]
+
+
+def test_no_proxy_hosts_are_fetched_directly(
+    server: HTTPServer, make_fetcher: Callable[..., Fetcher], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server.expect_request("/direct").respond_with_data("direct", content_type="text/plain")
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        dead = probe.getsockname()[1]  # closed when the block ends: a proxy that is not there
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{dead}")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    fetcher = make_fetcher(retries=0)
+
+    assert [fetcher.fetch(server.url_for("/direct")).raw for _ in range(2)] == [b"direct"] * 2
+
+
 def test_connection_refused(make_fetcher: Callable[..., Fetcher]) -> None:
     with socket.create_server(("127.0.0.1", 0)) as probe:
         port = probe.getsockname()[1]  # closed when the block ends: nothing listens there

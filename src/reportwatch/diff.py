@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from deepdiff import DeepDiff
 from rapidfuzz import fuzz
 
 from reportwatch.model import Change, ChangeKind, Report, Severity, WordOp, change_sort_key
@@ -89,6 +88,10 @@ def scored_fields(report: Report) -> dict[str, Any]:
 
 def field_changes(old: Report, new: Report, document: str) -> list[Change]:
     """Return the records of changed scores, grades, ratings and fields."""
+    # imported here: deepdiff takes a tenth of a second to import, and a run where nothing
+    # changed (every answer a 304) never diffs
+    from deepdiff import DeepDiff
+
     before, after = scored_fields(old), scored_fields(new)
     result = DeepDiff(before, after, view="tree")
     paths: set[tuple[str, str | None]] = set()

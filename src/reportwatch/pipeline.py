@@ -30,8 +30,9 @@ from reportwatch.model import (
 )
 from reportwatch.normalize import PARSER_VERSION, Defaults, normalize
 from reportwatch.notify import Delivery, NotifyPlan, notify
+from reportwatch.prefetch import Ahead, Parse
 from reportwatch.sources import Item
-from reportwatch.store import Store, report_hash, sha256
+from reportwatch.store import Store, report_hash, sha256, to_json
 from reportwatch.vocab import slug
 
 Status = Literal["new", "changed", "unchanged", "failed"]
@@ -90,12 +91,9 @@ def parse(fetched: Fetched, defaults: Defaults) -> Report:
     return normalize(extracted, source, defaults)
 
 
-def changes_against(
-    store: Store, key: str, report: Report, latest: Version | None = None
-) -> tuple[int, list[Change]]:
+def changes_against(key: str, report: Report, latest: Version | None) -> tuple[int, list[Change]]:
     """Return the number the next version would get and its change records against the latest
-    (`latest`, when the caller has read it already)."""
-    latest = latest or store.latest(key)
+    version (`latest`, as the caller read it; None for a document not stored yet)."""
     if latest is None:
         return 1, new_report(report, key)
     return latest.meta.version + 1, diff_reports(latest.report, report, key)
@@ -107,9 +105,10 @@ def record(store: Store, fetched: Fetched, report: Report, now: datetime) -> Out
     Identical bytes, or bytes that normalize to the same report, create no version."""
     key = document_key(report, fetched.location)
     latest = store.latest(key)
-    if latest is not None and latest.meta.raw_sha256 == sha256(fetched.raw):
+    raw_sha256 = sha256(fetched.raw)
+    if latest is not None and latest.meta.raw_sha256 == raw_sha256:
         return Outcome(fetched.location, "unchanged", key, latest.meta.version, latest.report)
-    number, changes = changes_against(store, key, report, latest)
+    number, changes = changes_against(key, report, latest)
     checkpoint("diff.done")
     if not changes:
         assert latest is not None
@@ -121,29 +120,34 @@ def record(store: Store, fetched: Fetched, report: Report, now: datetime) -> Out
         media_type=report.source.media_type,
         ingested_at=now.isoformat(timespec="seconds"),
         raw_file=f"raw.{RAW_SUFFIX.get(report.source.media_type, 'txt')}",
-        raw_sha256=sha256(fetched.raw),
-        report_sha256=report_hash(report),
+        raw_sha256=raw_sha256,
+        report_sha256=sha256(report_json := to_json(report)),
         parser_version=PARSER_VERSION,
         authority_from_config=report.authority if report.authority_from == "config" else None,
         http=fetched.http,
     )
-    store.add_version(meta, fetched.raw, report, changes)
+    store.add_version(meta, fetched.raw, report, changes, report_json)
     status: Status = "new" if number == 1 else "changed"
     return Outcome(fetched.location, status, key, number, report, changes)
 
 
 def run_stages(
-    store: Store, item: Item, now: datetime, state: SourceState, fetcher: UrlFetcher | None
+    store: Store,
+    item: Item,
+    now: datetime,
+    state: SourceState,
+    fetcher: UrlFetcher | None,
+    parser: Parse = parse,
 ) -> tuple[Outcome, Fetched]:
-    """Run one input through fetch -> extract -> normalize -> store -> diff; a 304 answer is
-    "unchanged" without parsing anything."""
+    """Run one input through fetch -> extract -> normalize (`parser`) -> store -> diff; a 304
+    answer is "unchanged" without parsing anything."""
     fetched = fetch(item.location, fetcher, state.validators or None)
     checkpoint("fetch.done")
     if fetched.not_modified and state.document and (latest := store.latest(state.document)):
         version = latest.meta.version
         return Outcome(item.location, "unchanged", state.document, version, latest.report), fetched
     try:
-        report = parse(fetched, item.defaults)
+        report = parser(fetched, item.defaults)
     except IncompleteReport as exc:
         folder = store.quarantine(
             item.location, fetched.raw, str(exc), now.isoformat("T", "seconds")
@@ -153,14 +157,19 @@ def run_stages(
 
 
 def ingest_item(
-    store: Store, item: Item, now: datetime, fetcher: UrlFetcher | None = None
+    store: Store,
+    item: Item,
+    now: datetime,
+    fetcher: UrlFetcher | None = None,
+    parser: Parse = parse,
 ) -> Outcome:
-    """Run one input through every stage and remember how it went (validators, consecutive
-    failures); a failure becomes the outcome's one-line error and touches nothing stored."""
+    """Run one input through every stage (`parser`: `parse`, or one that hands over reports
+    parsed ahead) and remember how it went (validators, consecutive failures); a failure becomes
+    the outcome's one-line error and touches nothing stored."""
     state = store.source_state(item.location)
     when = now.isoformat(timespec="seconds")
     try:
-        outcome, fetched = run_stages(store, item, now, state, fetcher)
+        outcome, fetched = run_stages(store, item, now, state, fetcher, parser)
     except StoreError:
         raise
     except ReportwatchError as exc:
@@ -208,7 +217,8 @@ def ingest(
 ) -> RunResult:
     """Ingest inputs into the store under its lock, then (with a plan) send each channel what it
     is owed; return every input's outcome and every channel's delivery. URLs share one HTTP
-    session for the run, fetching as `http` (the sources file's [http]) says."""
+    session for the run, fetching as `http` (the sources file's [http]) says; they are fetched
+    and parsed ahead (`prefetch.Ahead`) while inputs are recorded one at a time, in input order."""
     moment = now or datetime.now(UTC)
     fetcher = None
     if urls := [item.location for item in items if is_url(item.location)]:
@@ -219,7 +229,7 @@ def ingest(
         if plan is not None:
             open_ledgers(store, plan.channels)
         try:
-            result = RunResult([ingest_item(store, item, moment, fetcher) for item in items])
+            result = RunResult(ingest_all(items, store, moment, fetcher))
         finally:
             if fetcher is not None:
                 fetcher.close()
@@ -227,6 +237,17 @@ def ingest(
             result.deliveries = notify(store, plan)
         checkpoint("run.end")
         return result
+
+
+def ingest_all(
+    items: list[Item], store: Store, now: datetime, fetcher: UrlFetcher | None
+) -> list[Outcome]:
+    """Return the outcome of each input, run through `ingest_item` in input order, its URL
+    fetched and parsed ahead when there is a fetcher."""
+    if fetcher is None:
+        return [ingest_item(store, item, now) for item in items]
+    with Ahead(store, fetcher, items, parse) as ahead:
+        return [ingest_item(store, item, now, ahead, ahead.parse) for item in items]
 
 
 def deliver_owed(store: Store, plan: NotifyPlan) -> list[Delivery]:

@@ -20,6 +20,7 @@ live in `store_format`; `check` verifies a store without changing it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -27,6 +28,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,7 @@ from reportwatch.model import Change, Report, SourceState, Version, VersionMeta
 DEFAULT_LOCK_TIMEOUT = 600.0
 LOCK_TIMEOUT_ENV = "REPORTWATCH_LOCK_TIMEOUT"
 TMP_DIR_PREFIX = ".tmp-"
+FLUSH_THREADS = 4
 _KEY_PART = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _VERSION_DIR = re.compile(r"^v(\d{4,})$")
 
@@ -77,6 +80,29 @@ def write_file(path: Path, data: bytes) -> None:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def write_new(path: Path, data: bytes) -> None:
+    """Write bytes to a new file, not flushed to disk yet (see `flush_together`)."""
+    path.write_bytes(data)
+
+
+def flush_together(paths: list[Path]) -> None:
+    """Flush files (or folders) already written to disk, all at once, and return when all are:
+    flushes issued together share the filesystem's journal commits, where one after another
+    each waits for a commit of its own."""
+    fds = [os.open(path, os.O_RDONLY) for path in paths]
+    try:
+        list(_flusher().map(os.fsync, fds))
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+@functools.cache
+def _flusher() -> ThreadPoolExecutor:
+    """Return the threads that flush files for `flush_together` (made on first use)."""
+    return ThreadPoolExecutor(FLUSH_THREADS, thread_name_prefix="flush")
 
 
 def write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
@@ -233,9 +259,15 @@ class Store:
     # --- writing ---
 
     def add_version(
-        self, meta: VersionMeta, raw: bytes, report: Report, changes: list[Change]
+        self,
+        meta: VersionMeta,
+        raw: bytes,
+        report: Report,
+        changes: list[Change],
+        report_json: bytes | None = None,
     ) -> Version:
-        """Write a new version atomically and return it. Raises StoreError if a version with
+        """Write a new version atomically and return it (`report_json`: the report as `to_json`
+        renders it, when the caller has rendered it already). Raises StoreError if a version with
         that number appeared meanwhile (the store is written under its lock, so only by misuse)."""
         directory = self.document_dir(meta.document)
         directory.mkdir(parents=True, exist_ok=True)
@@ -244,14 +276,15 @@ class Store:
         tmp.mkdir()
         checkpoint("version.dir-made")
         try:
-            write_file(tmp / meta.raw_file, raw)
+            write_new(tmp / meta.raw_file, raw)
             checkpoint("version.raw-written")
-            write_file(tmp / "report.json", to_json(report))
+            write_new(tmp / "report.json", report_json or to_json(report))
             checkpoint("version.report-written")
-            write_file(tmp / "changes.json", to_json([c.model_dump(mode="json") for c in changes]))
+            write_new(tmp / "changes.json", to_json([c.model_dump(mode="json") for c in changes]))
             checkpoint("version.changes-written")
-            write_file(tmp / "meta.json", to_json(meta))
-            fsync_dir(tmp)
+            write_new(tmp / "meta.json", to_json(meta))
+            files = (meta.raw_file, "report.json", "changes.json", "meta.json")
+            flush_together([*(tmp / name for name in files), tmp])
             checkpoint("version.meta-written")
             if target.exists():
                 raise StoreError(f"{meta.document}: version {meta.version} already exists")

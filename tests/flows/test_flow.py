@@ -22,7 +22,9 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 import reportwatch_flows.ingest as flows_ingest
-from reportwatch import pipeline
+from benchmarks.corpus import STATE_OF_PHASE, write_corpus
+from benchmarks.server import CorpusServer
+from reportwatch import pipeline, prefetch
 from reportwatch.errors import ConfigError, FetchError
 from reportwatch.pipeline import RunResult
 from reportwatch.sources import Item, items_from_args, items_from_config, load_sources
@@ -232,6 +234,33 @@ def test_sources_file_run_matches_pipeline_and_run_flow_returns_the_result(proje
     assert statuses(result) == statuses(expected)
     assert "cqc/barnet/learning-improvement-and-innovation" in [o.document for o in result.outcomes]
     assert stored(project / "flow-store") == stored(project / "plain-store")
+
+
+@harness
+def test_a_url_run_parsed_in_worker_processes_stores_what_pipeline_ingest_stores(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(prefetch, "POOL_MIN_URLS", 1)  # 11 URLs: parse them in worker processes
+    write_corpus(project / "corpus", 1)
+    paths = json.loads((project / "corpus/truth.json").read_text())["paths"]
+    server = CorpusServer(project / "corpus").start()
+    try:
+        config = project / "reportwatch.toml"
+        sources = "".join(f'[[source]]\nurl = "{server.base}{path}"\n\n' for path in paths)
+        config.write_text("[http]\nmin_interval = 0.0\n\n" + sources)
+        settings = load_sources(config)
+        for phase in ("cold", "changed"):
+            server.switch(STATE_OF_PHASE[phase])
+            result = run_flow(None, config, project / "flow-store")
+            items = items_from_config(settings, project)
+            http = settings.http.settings()
+            expected = pipeline.ingest(items, Store(project / "plain-store"), http=http)
+            assert statuses(result) == statuses(expected), phase
+            assert [o.changes for o in result.outcomes] == [o.changes for o in expected.outcomes]
+    finally:
+        server.stop()
+    assert stored(project / "flow-store") == stored(project / "plain-store")
+    assert {status for status, _, _ in statuses(result)} == {"changed", "unchanged"}
 
 
 @harness

@@ -1,0 +1,246 @@
+"""URL fetches made ahead of `pipeline.ingest_item`, so that fetching overlaps the rest of a run.
+
+`pipeline.ingest_item(store, item, now, fetcher)` fetches URLs through `fetcher` (any
+`reportwatch.fetch.UrlFetcher`). Two things fetch ahead and then replay the answers to it:
+
+- `Prefetched`, filled by the Prefect flow's fetch task with what the real
+  `reportwatch.http.Fetcher` answered for each URL (bytes, a 304, or the error); the record task
+  hands the same `Prefetched` to `ingest_item` as its fetcher.
+- `Ahead`, used by `pipeline.ingest`: a few fetch threads keep the next URLs fetched while
+  inputs are recorded one at a time in input order, and worker processes parse what they answered.
+
+Local files are read by `ingest_item` itself, so every stage after the fetch is the pipeline's
+own code, and the store is written by one thread, in input order, as without fetching ahead.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from typing import Self
+
+from reportwatch.errors import InputError, is_transient
+from reportwatch.fetch import Fetched, UrlFetcher, is_url
+from reportwatch.model import Report
+from reportwatch.normalize import Defaults
+from reportwatch.sources import Item
+from reportwatch.store import Store
+
+Parse = Callable[[Fetched, Defaults], Report]
+FETCH_WORKERS = 4  # threads fetching ahead; the Fetcher's per-host limit still holds
+PARSE_WORKERS = 2  # processes parsing ahead, at most one a core
+# a run of fewer URLs parses in-process: starting a worker process costs about half a second
+POOL_MIN_URLS = 50
+PARENT_WATCH_SECONDS = 0.5
+
+
+class Prefetched:
+    """What each URL answered when fetched ahead; replays it as a `UrlFetcher`. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._answers: dict[str, Fetched | Exception] = {}
+        self._lock = threading.Lock()
+
+    def fetch_into(self, fetcher: UrlFetcher, url: str, validators: dict[str, str] | None) -> None:
+        """Fetch a URL with the real fetcher and keep its answer, an error included."""
+        try:
+            answer: Fetched | Exception = fetcher.fetch(url, validators)
+        except Exception as exc:
+            answer = exc
+        with self._lock:
+            self._answers[url] = answer
+
+    def needs(self, url: str) -> bool:
+        """Return True when a URL has not been fetched yet, or its last fetch failed for a reason
+        that may pass (a transient FetchError: a 404 is not asked again)."""
+        with self._lock:
+            answer = self._answers.get(url)
+        return answer is None or is_transient(answer if isinstance(answer, Exception) else None)
+
+    def error(self, url: str) -> Exception | None:
+        """Return the error of a URL's last fetch, if it failed."""
+        with self._lock:
+            answer = self._answers.get(url)
+        return answer if isinstance(answer, Exception) else None
+
+    def fetch(self, url: str, validators: dict[str, str] | None = None) -> Fetched:
+        """Return (or raise) what the URL answered when it was fetched ahead."""
+        with self._lock:
+            answer = self._answers.get(url)
+        return self._replay(answer)
+
+    def answered(self, url: str) -> Fetched | None:
+        """Return the bytes (or 304) a URL answered, None when it failed or was not fetched."""
+        with self._lock:
+            answer = self._answers.get(url)
+        return answer if isinstance(answer, Fetched) else None
+
+    def take(self, url: str) -> Fetched:
+        """Return (or raise) what the URL answered, and forget it (its bytes are freed)."""
+        with self._lock:
+            answer = self._answers.pop(url, None)
+        return self._replay(answer)
+
+    @staticmethod
+    def _replay(answer: Fetched | Exception | None) -> Fetched:
+        """Return a kept answer, or raise its error (InputError when there is none)."""
+        if answer is None:
+            raise InputError("not fetched by this run's fetch task")
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+
+class ParseAhead:
+    """Parses fetched bytes in worker processes ahead of their turn to be recorded, when a run is
+    large enough to pay for the workers, and hands each report over once. Thread-safe; close it
+    (or use `with`) to stop its workers."""
+
+    def __init__(self, parse: Parse, urls: int) -> None:
+        """Prepare to parse with `parse` the answers of a run of `urls` URLs (in worker
+        processes, started on first need, when there are POOL_MIN_URLS of them or more)."""
+        self._parse = parse
+        self._use_pool = urls >= POOL_MIN_URLS and (os.cpu_count() or 1) > 1
+        self._pool: ProcessPoolExecutor | None = None
+        self._parsed: dict[str, tuple[Fetched, Future[Report]]] = {}
+        self._lock = threading.Lock()
+
+    def start(self, fetched: Fetched, defaults: Defaults) -> None:
+        """Start parsing fetched bytes in a worker (nothing for a 304, or for a small run)."""
+        if fetched.not_modified or (pool := self._workers()) is None:
+            return
+        future = pool.submit(self._parse, fetched, defaults)
+        with self._lock:
+            self._parsed[fetched.location] = (fetched, future)
+
+    def _workers(self) -> ProcessPoolExecutor | None:
+        """Return the parse workers, started on first need (None when the run is too small)."""
+        with self._lock:
+            if self._use_pool and self._pool is None:
+                workers = min(PARSE_WORKERS, os.cpu_count() or 1)
+                # spawned, not forked: a forked child would hold the store's lock file open
+                # and inherit this process's threads' locks mid-use
+                context = multiprocessing.get_context("spawn")
+                self._pool = ProcessPoolExecutor(
+                    workers, context, initializer=exit_with_parent, initargs=(os.getpid(),)
+                )
+            return self._pool
+
+    def parse(self, fetched: Fetched, defaults: Defaults) -> Report:
+        """Return the report of fetched bytes: the one parsed ahead for exactly these bytes,
+        else parsed now. Raises what parsing raises."""
+        with self._lock:
+            ahead = self._parsed.pop(fetched.location, None)
+        if ahead is not None and ahead[0] is fetched:
+            return ahead[1].result()
+        return self._parse(fetched, defaults)
+
+    def close(self) -> None:
+        """Stop the workers: parses not started are dropped, running ones finish."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> Self:
+        """Return self."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Close: see `close`."""
+        self.close()
+
+
+class Ahead:
+    """Fetches a run's URLs ahead of the in-order record loop of `pipeline.ingest`, a few at a
+    time on threads (the `Fetcher`'s per-host limits still hold), and parses what they answered
+    in worker processes when the run is large enough to pay for them. As a `UrlFetcher` it hands
+    each URL's answer to `ingest_item`; `parse` hands over the report parsed ahead.
+
+    Only the first occurrence of a URL is fetched ahead, with the validators its state holds
+    before the run (nothing earlier in the run writes them); a URL listed again is fetched when
+    its turn comes, as without fetching ahead. Close it (or use `with`) to stop its workers."""
+
+    def __init__(
+        self,
+        store: Store,
+        fetcher: UrlFetcher,
+        items: Sequence[Item],
+        parse: Parse,
+        workers: int = FETCH_WORKERS,
+    ) -> None:
+        """Prepare to fetch `items`' URLs ahead through `fetcher`, reading validators from
+        `store`, and to parse their answers with `parse`; nothing starts before `start`."""
+        self._store, self._fetcher = store, fetcher
+        first: dict[str, Item] = {}
+        for item in items:
+            if is_url(item.location):
+                first.setdefault(item.location, item)
+        self._queue = list(first.values())
+        self._window = 2 * workers
+        self._answers = Prefetched()
+        self._threads = ThreadPoolExecutor(workers, thread_name_prefix="fetch-ahead")
+        self._pending: dict[str, Future[None]] = {}
+        self._parsing = ParseAhead(parse, len(self._queue))
+        self._started = 0
+
+    def start(self) -> Self:
+        """Start fetching the first URLs ahead; return self."""
+        self._top_up()
+        return self
+
+    def _top_up(self) -> None:
+        """Keep `window` URLs fetched or being fetched ahead of the record loop."""
+        while len(self._pending) < self._window and self._started < len(self._queue):
+            item = self._queue[self._started]
+            self._started += 1
+            self._pending[item.location] = self._threads.submit(self._prepare, item)
+
+    def _prepare(self, item: Item) -> None:
+        """Fetch one URL (on a fetch thread) and, when it answered bytes, start parsing them."""
+        validators = self._store.source_state(item.location).validators or None
+        self._answers.fetch_into(self._fetcher, item.location, validators)
+        if (fetched := self._answers.answered(item.location)) is not None:
+            self._parsing.start(fetched, item.defaults)
+
+    def fetch(self, url: str, validators: dict[str, str] | None = None) -> Fetched:
+        """Return (or raise) what a URL answered when fetched ahead; a URL not fetched ahead
+        (listed again, or not in the run's items) is fetched now with `validators`."""
+        pending = self._pending.pop(url, None)
+        self._top_up()
+        if pending is None:
+            return self._fetcher.fetch(url, validators)
+        pending.result()
+        return self._answers.take(url)
+
+    def parse(self, fetched: Fetched, defaults: Defaults) -> Report:
+        """Return the report of fetched bytes: the one parsed ahead, else parsed now (see
+        `ParseAhead.parse`). Raises what parsing raises."""
+        return self._parsing.parse(fetched, defaults)
+
+    def close(self) -> None:
+        """Stop fetching and parsing ahead: unstarted work is dropped, running work finishes."""
+        self._threads.shutdown(wait=True, cancel_futures=True)
+        self._parsing.close()
+
+    def __enter__(self) -> Self:
+        """Start fetching ahead; return self."""
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Close: see `close`."""
+        self.close()
+
+
+def exit_with_parent(parent: int) -> None:
+    """Start a watch in a parse worker that ends it once its parent process is gone: a run
+    killed outright (SIGKILL, the OOM killer) must not leave its workers waiting for work."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_WATCH_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
