@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -39,8 +40,6 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from reportwatch import pipeline, render, render_run, sources
 from reportwatch.errors import ConfigError
 from reportwatch.fetch import UrlFetcher, is_url
-from reportwatch.http_settings import HttpSettings
-from reportwatch.ledger import open_ledgers
 from reportwatch.notify import Delivery, NotifyPlan, notify, plan_for
 from reportwatch.pipeline import Outcome, RunResult
 from reportwatch.prefetch import ParseAhead, Prefetched
@@ -48,7 +47,7 @@ from reportwatch.sources import Item, SourcesFile
 from reportwatch.store import Store
 
 if TYPE_CHECKING:
-    from reportwatch.http import Fetcher
+    pass
 
 BATCH_SIZE = 25
 MAX_WORKERS = 4
@@ -190,7 +189,7 @@ def record_batch(
     return outcomes
 
 
-def run_batches(items: Sequence[Item], store: Store, fetcher: UrlFetcher | None) -> RunResult:
+def run_batches(items: Sequence[Item], store: Store, fetcher: UrlFetcher | None) -> list[Outcome]:
     """Submit every batch and return the outcomes in input order. Fetches overlap; each record
     waits for its fetch and for the record before it, so the store is written one batch at a time
     in input order, as `pipeline.ingest` writes it."""
@@ -206,18 +205,7 @@ def run_batches(items: Sequence[Item], store: Store, fetcher: UrlFetcher | None)
                 batch, store, ahead, parsing, now, wait_for=after, return_state=False
             )
             recorded.append(future)
-        return RunResult([outcome for future in recorded for outcome in future.result()])
-
-
-def url_fetcher(items: Sequence[Item], settings: HttpSettings) -> Fetcher | None:
-    """Return the run's HTTP fetcher with the sources file's [http] settings (one session a run,
-    as `pipeline.ingest` makes it), or None when no input is a URL."""
-    urls = [item.location for item in items if is_url(item.location)]
-    if not urls:
-        return None
-    from reportwatch.http import Fetcher
-
-    return Fetcher(settings, named=urls)
+        return [outcome for future in recorded for outcome in future.result()]
 
 
 @task(name="notify", cache_policy=NO_CACHE)
@@ -330,13 +318,11 @@ def ingest_flow(
     settings = sources.settings_of(named)
     plan = notify_plan(settings, named.parent if named else None, items, target, send)
     logger.info("ingesting %d inputs into %s", len(items), target.root)
-    fetcher = url_fetcher(items, settings.http.settings())
+    fetcher = pipeline.url_fetcher(items, settings.http.settings())
     try:
-        with target.locked():
-            open_ledgers(target, plan.channels)
-            result = run_batches(items, target, fetcher)
-            if plan.send:
-                result.deliveries = notify_channels(target, plan)
+        result = pipeline.locked_run(
+            target, plan, partial(run_batches, items, target, fetcher), send=notify_channels
+        )
     finally:
         if fetcher is not None:
             fetcher.close()

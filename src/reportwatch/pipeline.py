@@ -7,10 +7,11 @@ outcome and nothing stored is touched.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from reportwatch.diff import diff_reports, new_report
 from reportwatch.errors import IncompleteReport, ReportwatchError, StoreError
@@ -34,6 +35,9 @@ from reportwatch.prefetch import Ahead, Parse
 from reportwatch.sources import Item
 from reportwatch.store import Store, report_hash, sha256, to_json
 from reportwatch.vocab import slug
+
+if TYPE_CHECKING:
+    from reportwatch.http import Fetcher
 
 Status = Literal["new", "changed", "unchanged", "failed"]
 RAW_SUFFIX = {"application/pdf": "pdf", "text/html": "html", "text/markdown": "md"}
@@ -220,21 +224,42 @@ def ingest(
     session for the run, fetching as `http` (the sources file's [http]) says; they are fetched
     and parsed ahead (`prefetch.Ahead`) while inputs are recorded one at a time, in input order."""
     moment = now or datetime.now(UTC)
-    fetcher = None
-    if urls := [item.location for item in items if is_url(item.location)]:
-        from reportwatch.http import Fetcher
+    fetcher = url_fetcher(items, http)
+    try:
+        return locked_run(store, plan, lambda: ingest_all(items, store, moment, fetcher))
+    finally:
+        if fetcher is not None:
+            fetcher.close()
 
-        fetcher = Fetcher(http, named=urls)
+
+def url_fetcher(items: Sequence[Item], http: HttpSettings) -> Fetcher | None:
+    """Return the run's HTTP fetcher (one session a run, with the sources file's [http]
+    settings; a redirect may reach the private addresses of the URLs the run names), or None
+    when no input is a URL (then `requests` is never imported)."""
+    urls = [item.location for item in items if is_url(item.location)]
+    if not urls:
+        return None
+    from reportwatch.http import Fetcher
+
+    return Fetcher(http, named=urls)
+
+
+def locked_run(
+    store: Store,
+    plan: NotifyPlan | None,
+    outcomes: Callable[[], list[Outcome]],
+    send: Callable[[Store, NotifyPlan], list[Delivery]] = notify,
+) -> RunResult:
+    """Return a run done under the store's lock: the channels' ledgers opened first (so the
+    run's own changes are owed to them), then `outcomes` run, then (with a plan that sends)
+    each channel sent what it is owed by `send`. `pipeline.ingest` and the Prefect flow both
+    run this way."""
     with store.locked():
         if plan is not None:
             open_ledgers(store, plan.channels)
-        try:
-            result = RunResult(ingest_all(items, store, moment, fetcher))
-        finally:
-            if fetcher is not None:
-                fetcher.close()
+        result = RunResult(outcomes())
         if plan is not None and plan.send:
-            result.deliveries = notify(store, plan)
+            result.deliveries = send(store, plan)
         checkpoint("run.end")
         return result
 
