@@ -312,10 +312,10 @@ def ingest_flow(
     the notification channels what changed (unless `send` is off), publish it as artifacts, and
     return every input's outcome and delivery."""
     logger = get_run_logger()
-    items = choose_items(inputs, config)
-    target = Store(store_root(store))
     named = sources_file(config)
     settings = sources.settings_of(named)
+    items = sources.choose_items(list(inputs or []), named, settings)
+    target = Store(store_root(store))
     plan = notify_plan(settings, named.parent if named else None, items, target, send)
     logger.info("ingesting %d inputs into %s", len(items), target.root)
     fetcher = pipeline.url_fetcher(items, settings.http.settings())

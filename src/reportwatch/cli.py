@@ -123,7 +123,8 @@ def ingest(
     store a version of each document that changed, print what changed and send it to the
     notification channels of the sources file (none configured: the store's outbox folder)."""
     path = config_path(config_file)
-    items = choose_items(list(inputs), path)
+    config = settings_of(path)
+    items = choose_items(list(inputs), path, config)
     if use_prefect or (use_prefect is None and os.environ.get("PREFECT_API_URL")):
         from reportwatch_flows.ingest import run_flow  # Prefect is imported only on this path
 
@@ -132,7 +133,6 @@ def ingest(
         result = run_flow(list(inputs), path, store_path, notify=send)
     else:
         store = Store(store_path, lock_timeout)
-        config = settings_of(path)
         plan = plan_for(config, path.parent if path else None, items, store, send=send)
         result = pipeline.ingest(items, store, plan=plan, http=config.http.settings())
     click.echo(

@@ -253,10 +253,14 @@ def settings_of(config: Path | None) -> SourcesFile:
     return load_sources(config) if config is not None else SourcesFile()
 
 
-def choose_items(inputs: list[str], config: Path | None) -> list[Item]:
+def choose_items(
+    inputs: list[str], config: Path | None, parsed: SourcesFile | None = None
+) -> list[Item]:
     """Return what a run ingests: the inputs named (files, folders, globs, URLs), else every
-    source of the sources file. Raises ConfigError when there is nothing to ingest."""
-    parsed = load_sources(config) if config is not None else None
+    source of the sources file `config` (`parsed` when the caller has read it already). Raises
+    ConfigError when there is nothing to ingest."""
+    if parsed is None and config is not None:
+        parsed = load_sources(config)
     if inputs:
         return items_from_args(inputs, parsed, Path())
     if parsed is not None and config is not None:
