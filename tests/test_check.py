@@ -150,14 +150,14 @@ def test_damage_is_one_line_naming_the_file_and_nothing_is_repaired(
 
 
 def test_leftovers_of_an_interrupted_run_are_listed_as_harmless(store: Path) -> None:
-    (Path(DOC) / ".tmp-deadbeef").mkdir()
-    (Path(DOC) / ".tmp-deadbeef" / "raw.txt").write_text("half")
-    Path("snapshots/sources/.0123.json.cafe.tmp").write_text("{")
+    (Path(DOC) / ".tmp-deadbeefdeadbeefdeadbeefdeadbeef").mkdir()
+    (Path(DOC) / ".tmp-deadbeefdeadbeefdeadbeefdeadbeef" / "raw.txt").write_text("half")
+    Path("snapshots/sources/.0123.json.cafecafecafecafecafecafecafecafe.tmp").write_text("{")
     result = run("check")
     assert (result.exit_code, result.stdout) == (
         0,
-        f"{DOC}/.tmp-deadbeef: {LEFTOVER}\n"
-        f"snapshots/sources/.0123.json.cafe.tmp: {LEFTOVER}\n"
+        f"{DOC}/.tmp-deadbeefdeadbeefdeadbeefdeadbeef: {LEFTOVER}\n"
+        f"snapshots/sources/.0123.json.cafecafecafecafecafecafecafecafe.tmp: {LEFTOVER}\n"
         "checked 5 documents, 5 versions: ok\n",
     )
     assert run("ingest", "seeds").exit_code == 0  # the next run takes the lock and clears them
@@ -166,7 +166,7 @@ def test_leftovers_of_an_interrupted_run_are_listed_as_harmless(store: Path) -> 
 
 def test_json_output_lists_problems_and_leftovers(store: Path) -> None:
     Path(f"{V1}/meta.json").unlink()
-    (Path(DOC) / ".tmp-deadbeef").mkdir()
+    (Path(DOC) / ".tmp-deadbeefdeadbeefdeadbeefdeadbeef").mkdir()
     result = run("check", "--json")
     assert result.exit_code == 1
     assert json.loads(result.stdout) == {
@@ -174,7 +174,7 @@ def test_json_output_lists_problems_and_leftovers(store: Path) -> None:
         "documents": 5,
         "versions": 5,
         "problems": [{"path": f"{V1}/meta.json", "reason": "missing"}],
-        "leftovers": [{"path": f"{DOC}/.tmp-deadbeef", "reason": LEFTOVER}],
+        "leftovers": [{"path": f"{DOC}/.tmp-deadbeefdeadbeefdeadbeefdeadbeef", "reason": LEFTOVER}],
     }
 
 
@@ -195,3 +195,14 @@ def test_a_store_check_cannot_read_is_exit_status_2(
     prepare()
     result = run("check")
     assert (result.exit_code, result.stdout, result.stderr) == (2, "", error)
+
+
+def test_files_that_only_look_temporary_are_neither_listed_nor_removed(store: Path) -> None:
+    Path("snapshots/notes.tmp").write_text("mine")
+    Path("snapshots/.draft.tmp").write_text("mine too")
+    result = run("check")
+    assert result.exit_code == 0
+    assert "notes.tmp" not in result.stdout and ".draft.tmp" not in result.stdout
+    assert run("ingest", "seeds").exit_code == 0  # a run removes real leftovers only
+    assert Path("snapshots/notes.tmp").read_text() == "mine"
+    assert Path("snapshots/.draft.tmp").read_text() == "mine too"

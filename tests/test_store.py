@@ -54,8 +54,8 @@ def test_interrupted_version_write_leaves_no_version(
 def test_leftover_temporary_folder_is_ignored_by_readers(seeds_copy: Path) -> None:
     invoke("ingest", "seeds")
     document = Path("snapshots/documents") / HF_LEARNING
-    (document / ".tmp-deadbeef").mkdir()
-    (document / ".tmp-deadbeef" / "raw.txt").write_text("half")
+    (document / ".tmp-deadbeefdeadbeefdeadbeefdeadbeef").mkdir()
+    (document / ".tmp-deadbeefdeadbeefdeadbeefdeadbeef" / "raw.txt").write_text("half")
     assert Store("snapshots").versions(HF_LEARNING) == [1]
     assert invoke("ingest", "seeds")[1].endswith("no changes\n")
 

@@ -44,6 +44,10 @@ from reportwatch.model import Change, Report, SourceState, Version, VersionMeta
 DEFAULT_LOCK_TIMEOUT = 600.0
 LOCK_TIMEOUT_ENV = "REPORTWATCH_LOCK_TIMEOUT"
 TMP_DIR_PREFIX = ".tmp-"
+# exactly the names this module gives temporary files and folders, so that cleaning up after an
+# interrupted run never removes a file of anyone else's
+_TMP_FILE = re.compile(r"^\..+\.[0-9a-f]{32}\.tmp$")
+_TMP_DIR = re.compile(rf"^{re.escape(TMP_DIR_PREFIX)}[0-9a-f]{{32}}$")
 FLUSH_THREADS = 4
 _KEY_PART = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _VERSION_DIR = re.compile(r"^v(\d{4,})$")
@@ -380,9 +384,9 @@ def leftovers(root: Path) -> list[Path]:
     found = []
     for folder, dirs, files in os.walk(root):
         here = Path(folder)
-        found += [here / d for d in dirs if d.startswith(TMP_DIR_PREFIX)]
-        dirs[:] = [d for d in dirs if not d.startswith(TMP_DIR_PREFIX)]
-        found += [here / f for f in files if f.startswith(".") and f.endswith(".tmp")]
+        found += [here / d for d in dirs if _TMP_DIR.match(d)]
+        dirs[:] = [d for d in dirs if not _TMP_DIR.match(d)]
+        found += [here / f for f in files if _TMP_FILE.match(f)]
     return sorted(found)
 
 
