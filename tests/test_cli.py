@@ -92,7 +92,7 @@ def test_first_ingest_prints_the_table_and_stores_a_version_each(seeds_copy: Pat
     assert (meta["source"], meta["version"], meta["parser_version"]) == (
         f"seeds/{LEARNING_HF}",
         1,
-        "2",
+        "3",
     )
 
 

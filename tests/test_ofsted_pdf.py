@@ -370,3 +370,29 @@ def test_pdf_with_more_text_than_the_limit_is_refused(monkeypatch: pytest.Monkey
     monkeypatch.setattr(extract_pdf, "MAX_TEXT_BYTES", 2 * 2**10)
     with pytest.raises(InputError, match=r"^PDF too large: more than 0.00195312 MB of text$"):
         parse_pdf(pdf_bytes("havering-2024-02-16"))
+
+
+NEED_HELP = "The experiences and progress of children who need help and protection"
+
+
+def test_a_judgement_heading_whose_grade_wrapped_onto_its_own_line_is_still_a_heading() -> None:
+    # the benchmark's PDF writer wraps this long heading, leaving 'outstanding' on a line alone
+    from benchmarks.corpus import ilacs_doc
+    from benchmarks.pages import ilacs_pdf
+
+    doc = ilacs_doc(random.Random(11), "Buckinghamshire", 1)
+    assert doc["grades"][NEED_HELP] == "Outstanding"
+    report = parse(
+        Fetched("report.pdf", ilacs_pdf(doc, "Buckinghamshire"), "application/pdf"), Defaults()
+    )
+    sections = {s.title: len(s.findings) for s in report.sections}
+    assert list(sections) == [
+        "Overall effectiveness",
+        "What needs to improve",
+        NEED_HELP,
+        "The experiences and progress of children in care",
+        "The experiences and progress of care leavers",
+        "The impact of leaders on social work practice with children and families",
+    ]
+    assert sections["What needs to improve"] == len(doc["improve"])
+    assert sections[NEED_HELP] == len(doc["sections"][NEED_HELP])

@@ -19,7 +19,7 @@ from reportwatch.model import Finding, Report, Section, SourceInfo
 from reportwatch.vocab import canonical_authority
 
 # Bump when a parser change alters normalized output; `reportwatch reparse` re-derives history.
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"
 
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"'})
 _DASHES = re.compile(r"[\u2010\u2011\u2012\u2013\u2014\u2015\u2212]")

@@ -72,6 +72,16 @@ def judgement_heading(block: Block) -> tuple[str, str] | None:
     return (judgement, grade) if judgement and grade else None
 
 
+def wrapped_heading(block: Block, following: Block | None) -> tuple[str, str] | None:
+    """Return (judgement, grade) when a block is a judgement heading whose grade wrapped onto the
+    next line on its own ('<judgement>:' then 'outstanding'), else None."""
+    if following is None or not block.text.endswith(":"):
+        return None
+    if not re.fullmatch(rf"{GRADE_PATTERN}\s*\.?", following.text, re.IGNORECASE):
+        return None
+    return judgement_heading(Block(block.kind, f"{block.text} {following.text}", block.level))
+
+
 def is_ilacs_report(blocks: list[Block]) -> bool:
     """Return True for an ILACS inspection report (its title, or its judgement/grade table)."""
     head = blocks[:15]
@@ -188,10 +198,14 @@ def report_sections(blocks: list[Block]) -> tuple[tuple[Section, ...], dict[str,
     span = table_span(blocks)
     sections = SectionBuilder()
     stated: dict[str, str] = {}
+    grade_line = -1  # the index of a wrapped heading's grade, read with its heading
     for index, block in enumerate(blocks):
-        if is_noise(block) or (span and span[0] <= index < span[1]):
+        if is_noise(block) or (span and span[0] <= index < span[1]) or index == grade_line:
             continue
-        if heading := judgement_heading(block):
+        following = blocks[index + 1] if index + 1 < len(blocks) else None
+        if wrapped := wrapped_heading(block, following):
+            grade_line = index + 1
+        if heading := wrapped or judgement_heading(block):
             stated.setdefault(*heading)
             sections.start(heading[0])
         elif _IMPROVE.match(block.text):
