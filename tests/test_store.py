@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from reportwatch import store as store_module
 from reportwatch.cli import main
 from reportwatch.errors import StoreError
+from reportwatch.normalize import PARSER_VERSION
 from reportwatch.store import Store
 from reportwatch.store_format import current_format
 
@@ -105,7 +106,7 @@ def test_reparse_rederives_history_without_alerting(seeds_copy: Path) -> None:
     assert f"{HF_LEARNING}: 2 versions, re-derived v1, v2\n" in out
     assert out.endswith("reparsed 5 documents; 2 versions re-derived; no alerts\n")
     assert (v1 / "raw.txt").read_bytes() == raw_before
-    assert json.loads((v1 / "meta.json").read_text())["parser_version"] == "2"
+    assert json.loads((v1 / "meta.json").read_text())["parser_version"] == PARSER_VERSION
     v2 = Store("snapshots").load(HF_LEARNING, 2)
     assert [c.kind.value for c in v2.changes] == ["finding_reworded"]
     assert invoke("ingest", "seeds")[1].endswith("no changes\n")
