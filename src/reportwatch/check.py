@@ -21,9 +21,8 @@ from pydantic import BaseModel, ValidationError
 from reportwatch import store_format
 from reportwatch.errors import StoreError
 from reportwatch.model import Change, Report, SourceState, VersionMeta
-from reportwatch.store import Store, leftovers, sha256
+from reportwatch.store import VERSION_DIR, Store, leftovers, sha256
 
-_VERSION_DIR = re.compile(r"^v(\d{4,})$")
 LEFTOVER = "leftover of an interrupted run (harmless: readers skip it; the next run removes it)"
 
 
@@ -87,7 +86,7 @@ def document_folders(store: Store) -> list[Path]:
 def check_document(folder: Path, result: CheckResult) -> list[Problem]:
     """Return the problems of one document folder and its versions, counting the versions."""
     found = sorted(
-        (int(m.group(1)), p) for p in folder.iterdir() if (m := _VERSION_DIR.match(p.name))
+        (int(m.group(1)), p) for p in folder.iterdir() if (m := VERSION_DIR.match(p.name))
     )
     numbers = [n for n, _ in found]
     problems = []

@@ -50,7 +50,7 @@ _TMP_FILE = re.compile(r"^\..+\.[0-9a-f]{32}\.tmp$")
 _TMP_DIR = re.compile(rf"^{re.escape(TMP_DIR_PREFIX)}[0-9a-f]{{32}}$")
 FLUSH_THREADS = 4
 _KEY_PART = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-_VERSION_DIR = re.compile(r"^v(\d{4,})$")
+VERSION_DIR = re.compile(r"^v(\d{4,})$")
 
 
 def sha256(data: bytes) -> str:
@@ -196,7 +196,7 @@ class Store:
             return []
         keys = []
         for path in sorted(self.documents_dir.glob("*/*/*")):
-            if path.is_dir() and any(_VERSION_DIR.match(p.name) for p in path.iterdir()):
+            if path.is_dir() and any(VERSION_DIR.match(p.name) for p in path.iterdir()):
                 keys.append("/".join(path.relative_to(self.documents_dir).parts))
         return keys
 
@@ -205,7 +205,7 @@ class Store:
         directory = self.document_dir(key)
         if not directory.is_dir():
             return []
-        found = (_VERSION_DIR.match(p.name) for p in directory.iterdir())
+        found = (VERSION_DIR.match(p.name) for p in directory.iterdir())
         return sorted(int(m.group(1)) for m in found if m)
 
     def version_dir(self, key: str, number: int) -> Path:
