@@ -12,7 +12,6 @@ ever repaired.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
