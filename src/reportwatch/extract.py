@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from reportwatch.charset import detect_text
 from reportwatch.errors import InputError
 from reportwatch.vocab import is_chrome
 
@@ -54,7 +55,7 @@ def collapse(text: str) -> str:
 
 def decode_text(raw: bytes) -> str:
     """Return raw bytes decoded as text: a BOM or strict UTF-8 first, then UTF-8 with stray
-    legacy bytes read as windows-1252, then the charset detected (`html_charset.detect_text`).
+    legacy bytes read as windows-1252, then the charset detected (`charset.detect_text`).
 
     Raises InputError for an empty or binary input."""
     if not raw.strip():
@@ -68,8 +69,6 @@ def decode_text(raw: bytes) -> str:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         # as for pages: mostly UTF-8 with stray legacy bytes (a pasted curly quote) stays UTF-8
-        from reportwatch.html_charset import detect_text
-
         return detect_text(raw)
 
 
