@@ -83,24 +83,30 @@ def open_ledgers(store: Store, channels: Iterable[ChannelConfig]) -> None:
             save_ledger(store, channel, Ledger(channel=channel.name, handled=handled))
 
 
+def stored_versions(store: Store) -> dict[str, list[int]]:
+    """Return every stored document's version numbers, listed once for all channels."""
+    return {key: store.versions(key) for key in store.documents()}
+
+
 def change_events(
     store: Store,
     ledger: Ledger,
     known: Mapping[str, Defaults],
-    loaded: dict[str, Event] | None = None,
+    stored: Mapping[str, list[int]],
+    loaded: dict[str, Event],
 ) -> list[Event]:
-    """Return the stored versions a channel has not handled, oldest first within a document.
-    `loaded` keeps the events read for one channel for the next (each version is read once)."""
-    cache = {} if loaded is None else loaded
+    """Return the stored versions (`stored`: `stored_versions`) a channel has not handled,
+    oldest first within a document. `loaded` keeps the events read for one channel for the
+    next, so each version is read once a run."""
     events = []
-    for key in store.documents():
+    for key, numbers in stored.items():
         done = ledger.handled.get(key, 0)
-        for number in (n for n in store.versions(key) if n > done):
+        for number in (n for n in numbers if n > done):
             event_id = f"{key}@v{number}"
-            if event_id not in cache:
-                cache[event_id] = version_event(store, key, number, known)
+            if event_id not in loaded:
+                loaded[event_id] = version_event(store, key, number, known)
             resent = event_id in ledger.sending
-            events.append(cache[event_id].model_copy(update={"resent": resent}))
+            events.append(loaded[event_id].model_copy(update={"resent": resent}))
     return events
 
 

@@ -33,6 +33,7 @@ from reportwatch.ledger import (
     load_ledger,
     open_ledgers,
     save_ledger,
+    stored_versions,
 )
 from reportwatch.messages import LinkFor, Message, render_message
 from reportwatch.model import Event
@@ -101,11 +102,12 @@ def notify(store: Store, plan: NotifyPlan) -> list[Delivery]:
     states = store.source_states()
     link_for = versions_link(store, plan.settings)
     loaded: dict[str, Event] = {}
+    stored = stored_versions(store)
     deliveries = []
     open_ledgers(store, plan.channels)  # a channel never seen starts from now, not all history
     for channel in plan.channels:
         ledger = load_ledger(store, channel) or Ledger(channel=channel.name)
-        events = change_events(store, ledger, plan.known, loaded)
+        events = change_events(store, ledger, plan.known, stored, loaded)
         events += alert_events(states, ledger, plan.settings.failure_alert_after, plan.known)
         deliveries.append(deliver(store, channel, ledger, events, plan, link_for))
     return deliveries
