@@ -1,7 +1,8 @@
 """The ingest flow: `reportwatch.pipeline.ingest` as a Prefect flow.
 
-The inputs are the ones `reportwatch ingest` would take (`choose_items`); they run in batches of
-`BATCH_SIZE` documents, never a task per section: one task fetches a batch's URLs ahead (retried,
+The inputs are the ones `reportwatch ingest` would take (`choose_items`); they run in at most
+`BATCHES` batches of at least `MIN_BATCH` documents, never a task per section (each task run
+costs API calls, and the records run one after the other, so their count is the flow's overhead): one task fetches a batch's URLs ahead (retried,
 see `reportwatch.prefetch`) and starts parsing what they answered (in worker processes, for a
 run of 50 URLs or more: `prefetch.ParseAhead`, as `pipeline.ingest` does), the next runs each
 input through `pipeline.ingest_item`, the pipeline's own code.
@@ -49,7 +50,8 @@ from reportwatch.store import Store
 if TYPE_CHECKING:
     pass
 
-BATCH_SIZE = 25
+BATCHES = 8  # batches a large run is cut into
+MIN_BATCH = 25  # documents a batch has at least (but the last)
 MAX_WORKERS = 4
 FETCH_RETRIES = 2
 RETRY_DELAYS: list[float] = [10.0, 60.0]
@@ -84,8 +86,10 @@ def store_root(store: str | None) -> Path:
     return Path(store or os.environ.get("REPORTWATCH_STORE") or "snapshots")
 
 
-def batches(items: Sequence[Item], size: int = BATCH_SIZE) -> list[list[Item]]:
-    """Return items in consecutive batches of at most `size`."""
+def batches(items: Sequence[Item]) -> list[list[Item]]:
+    """Return items in consecutive batches: at most BATCHES of them, of at least MIN_BATCH
+    items each (but the last)."""
+    size = max(MIN_BATCH, -(-len(items) // BATCHES))
     return [list(items[start : start + size]) for start in range(0, len(items), size)]
 
 

@@ -141,7 +141,7 @@ def comparable(files: dict[str, bytes]) -> dict[str, object]:
             continue
         if name.endswith("meta.json") or name.startswith("sources/"):
             fields = json.loads(data)
-            for moment in ("ingested_at", "last_success_at", "last_failure_at"):
+            for moment in ("ingested_at", "succeeding_since", "last_failure_at"):
                 fields.pop(moment, None)
             out[name] = fields
         else:

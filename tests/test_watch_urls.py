@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -22,6 +23,7 @@ from reportwatch import pipeline
 from reportwatch.cli import main
 from reportwatch.http import Fetcher
 from reportwatch.http_settings import DEFAULT_SETTINGS, HttpSettings
+from reportwatch.sources import Item
 from reportwatch.store import Store
 
 from conftest import LEARNING_EALING, LEARNING_HF, ROOT, cqc_page, seed_text
@@ -60,6 +62,13 @@ class Page:
         return Response(self.body, content_type=self.content_type, headers={"ETag": self.etag()})
 
 
+def served_learning_page(httpserver: HTTPServer) -> tuple[Page, str]:
+    """Serve Hammersmith and Fulham's learning statement at /p; return the page and its URL."""
+    page = Page(seed_text(LEARNING_HF))
+    httpserver.expect_request("/p").respond_with_handler(page)
+    return page, httpserver.url_for("/p")
+
+
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run in an empty scratch folder."""
@@ -88,12 +97,50 @@ def test_first_fetch_then_304_then_a_changed_page(workdir: Path, httpserver: HTT
     assert (meta.source, meta.http["etag"]) == (url, page.etag())
 
 
+def test_an_input_answering_304_again_is_not_rewritten(
+    workdir: Path, httpserver: HTTPServer
+) -> None:
+    page, url = served_learning_page(httpserver)
+    assert statuses(ingest(url)) == [("new", None)]
+    state_file = Store("snapshots").source_path(url)
+    first = (state_file.read_bytes(), state_file.stat().st_mtime_ns)
+    assert statuses(ingest(url)) == [("unchanged", None)]
+    assert statuses(ingest(url)) == [("unchanged", None)]
+    assert page.statuses == [200, 304, 304]
+    assert (state_file.read_bytes(), state_file.stat().st_mtime_ns) == first
+    assert sorted(p.name for p in state_file.parent.iterdir()) == [state_file.name]
+
+
+@pytest.mark.parametrize(
+    ("answers", "since"),
+    [
+        ([200, 304, 304], "2026-01-01T00:00:00+00:00"),  # succeeding since the first fetch
+        ([200, 410, 304], "2026-01-03T00:00:00+00:00"),  # recovered on the third run
+        ([410, 410, 200], "2026-01-03T00:00:00+00:00"),  # first success on the third run
+    ],
+)
+def test_succeeding_since_is_when_an_input_last_recovered(
+    workdir: Path, httpserver: HTTPServer, answers: list[int], since: str
+) -> None:
+    page = Page(seed_text(LEARNING_HF))
+    url = httpserver.url_for("/p")
+    store = Store("snapshots")
+    for day, answer in enumerate(answers, start=1):
+        httpserver.clear()
+        if answer == 410:
+            httpserver.expect_request("/p").respond_with_data("Gone", status=410)
+        else:
+            httpserver.expect_request("/p").respond_with_handler(page)
+        when = datetime(2026, 1, day, tzinfo=UTC)
+        pipeline.ingest([Item(url)], store, now=when, http=HttpSettings(min_interval=0))
+    state = Store("snapshots").source_state(url)
+    assert (state.consecutive_failures, state.succeeding_since) == (0, since)
+
+
 def test_server_error_then_success_never_fakes_a_change(
     workdir: Path, httpserver: HTTPServer
 ) -> None:
-    page = Page(seed_text(LEARNING_HF))
-    httpserver.expect_request("/p").respond_with_handler(page)
-    url = httpserver.url_for("/p")
+    _, url = served_learning_page(httpserver)
     assert statuses(ingest(url)) == [("new", None)]
     httpserver.clear()
     httpserver.expect_request("/p").respond_with_data("Service Unavailable", status=503)

@@ -15,9 +15,10 @@ at each of them):
     version.raw-written     ... the raw bytes are written into it
     version.report-written  ... report.json is written
     version.changes-written ... changes.json is written
-    version.meta-written    ... meta.json is written and flushed; the rename comes next
-    version.renamed         ... the folder is renamed into place (v0001...) and flushed
-    state.before-write      an input's state (validators, failures) is about to be written
+    version.meta-written    ... meta.json is written; the version waits for the group commit
+    version.renamed         Store.commit: the staged versions are flushed, and one folder is
+                            renamed into place (v0001...)
+    state.before-write      ... an input's state (validators, failures) is about to be written
     atomic.before-rename    write_atomic: a temporary file is written, not yet renamed over the
                             target (store.json, an input's state, quarantine, reparse rewrites)
     state.written           an input's state is written

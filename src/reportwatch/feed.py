@@ -14,7 +14,8 @@ from typing import Any
 
 from reportwatch.errors import StoreError
 from reportwatch.messages import LinkFor, Message, render_message
-from reportwatch.store import Store, to_json, write_atomic
+from reportwatch.store import Store
+from reportwatch.store_files import to_json, write_atomic
 
 FEED_ID = "tag:reportwatch,2025:changes"
 

@@ -25,7 +25,8 @@ from reportwatch.fetch import is_url
 from reportwatch.model import Event, SourceState
 from reportwatch.normalize import Defaults
 from reportwatch.render import document_title
-from reportwatch.store import Store, to_json, write_atomic
+from reportwatch.store import Store
+from reportwatch.store_files import to_json, write_atomic
 
 
 class Ledger(BaseModel):
@@ -160,7 +161,7 @@ def alert_event(
     return Event(
         id=event_id,
         kind="failing" if failing else "recovered",
-        at=(state.last_failure_at if failing else state.last_success_at) or run,
+        at=(state.last_failure_at if failing else state.succeeding_since) or run,
         title=state.location,
         source=state.location,
         authority=defaults.authority,

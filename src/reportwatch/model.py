@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 REPORT_SCHEMA = 1
 
@@ -206,4 +206,9 @@ class SourceState(Frozen):
     failure_runs: int = 0
     last_error: str | None = None
     last_failure_at: str | None = None
-    last_success_at: str | None = None
+    # when its current run of successes began: the moment a "recovered" alert gives. Not
+    # rewritten while it keeps succeeding, so an unchanged input's state is not written at all.
+    # (Stores before this change call it last_success_at.)
+    succeeding_since: str | None = Field(
+        default=None, validation_alias=AliasChoices("succeeding_since", "last_success_at")
+    )

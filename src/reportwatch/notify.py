@@ -39,7 +39,8 @@ from reportwatch.messages import LinkFor, Message, render_message
 from reportwatch.model import Event
 from reportwatch.normalize import Defaults
 from reportwatch.sources import Item, SourcesFile, items_from_config
-from reportwatch.store import Store, write_atomic
+from reportwatch.store import Store
+from reportwatch.store_files import write_atomic
 
 Sender = Callable[[Message], None]
 SecretReader = Callable[[str], str]

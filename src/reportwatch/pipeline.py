@@ -33,7 +33,8 @@ from reportwatch.normalize import PARSER_VERSION, Defaults, normalize
 from reportwatch.notify import Delivery, NotifyPlan, notify
 from reportwatch.prefetch import Ahead, Parse
 from reportwatch.sources import Item
-from reportwatch.store import Store, report_hash, sha256, to_json
+from reportwatch.store import Store
+from reportwatch.store_files import report_hash, sha256, to_json
 from reportwatch.vocab import slug
 
 if TYPE_CHECKING:
@@ -147,9 +148,9 @@ def run_stages(
     answer is "unchanged" without parsing anything."""
     fetched = fetch(item.location, fetcher, state.validators or None)
     checkpoint("fetch.done")
-    if fetched.not_modified and state.document and (latest := store.latest(state.document)):
-        version = latest.meta.version
-        return Outcome(item.location, "unchanged", state.document, version, latest.report), fetched
+    if fetched.not_modified and state.document and (latest := store.latest_report(state.document)):
+        number, report = latest
+        return Outcome(item.location, "unchanged", state.document, number, report), fetched
     try:
         report = parser(fetched, item.defaults)
     except IncompleteReport as exc:
@@ -201,13 +202,14 @@ def next_state(
             }
         )
     validators = state.validators if fetched.not_modified else fetched.http
+    succeeding = state.consecutive_failures == 0 and state.succeeding_since is not None
     return state.model_copy(
         update={
             "document": outcome.document,
             "validators": {k: v for k, v in validators.items() if k in VALIDATOR_KEYS},
             "consecutive_failures": 0,
             "last_error": None,
-            "last_success_at": when,
+            "succeeding_since": state.succeeding_since if succeeding else when,
         }
     )
 
@@ -258,6 +260,7 @@ def locked_run(
         if plan is not None:
             open_ledgers(store, plan.channels)
         result = RunResult(outcomes())
+        store.commit()
         if plan is not None and plan.send:
             result.deliveries = send(store, plan)
         checkpoint("run.end")

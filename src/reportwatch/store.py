@@ -13,23 +13,27 @@ Layout (`<root>` is `./snapshots` unless set):
 
 A version directory is written under a temporary name and renamed into place, so an interrupted
 run leaves no half-written version; readers skip names that start with a dot, and the next run
-to take the lock removes such leftovers. Raw bytes and the times and hashes in meta.json never
-change; `reparse` may re-derive report.json and changes.json. The format number and migrations
+to take the lock removes such leftovers. Versions are committed in groups (`Store.commit`): the
+files of up to COMMIT_EVERY versions are flushed to disk together, then renamed into place, then
+the states of their inputs written, because flushing each version on its own took most of a
+run's time. An input whose state says nothing new (it answered 304 again) is not rewritten.
+
+Raw bytes and the times and hashes in meta.json never change; `reparse` may re-derive
+report.json and changes.json. The format number and migrations
 live in `store_format`; `check` verifies a store without changing it.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import json
 import os
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,87 +44,43 @@ from reportwatch import store_format
 from reportwatch.errors import StoreError
 from reportwatch.faults import checkpoint
 from reportwatch.model import Change, Report, SourceState, Version, VersionMeta
+from reportwatch.store_files import (
+    TMP_DIR_PREFIX,
+    flush_together,
+    leftovers,
+    remove,
+    sha256,
+    to_json,
+    write_atomic,
+    write_new,
+)
 
 DEFAULT_LOCK_TIMEOUT = 600.0
 LOCK_TIMEOUT_ENV = "REPORTWATCH_LOCK_TIMEOUT"
-TMP_DIR_PREFIX = ".tmp-"
-# exactly the names this module gives temporary files and folders, so that cleaning up after an
-# interrupted run never removes a file of anyone else's
-_TMP_FILE = re.compile(r"^\..+\.[0-9a-f]{32}\.tmp$")
-_TMP_DIR = re.compile(rf"^{re.escape(TMP_DIR_PREFIX)}[0-9a-f]{{32}}$")
-FLUSH_THREADS = 4
+COMMIT_EVERY = 200  # versions staged before a group commit
+COMMIT_SECONDS = 2.0  # ... or this long after the first write waiting for one
 _KEY_PART = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 VERSION_DIR = re.compile(r"^v(\d{4,})$")
 
 
-def sha256(data: bytes) -> str:
-    """Return the hex SHA-256 of bytes."""
-    return hashlib.sha256(data).hexdigest()
+@dataclass(frozen=True)
+class Staged:
+    """A version written under a temporary name, waiting for the next commit."""
 
+    version: Version
+    tmp: Path
+    target: Path
+    files: list[Path]  # everything to flush: its files and its folder
 
-def to_json(value: BaseModel | list[Any] | dict[str, Any]) -> bytes:
-    """Return a model or plain value as indented, UTF-8 JSON bytes with a final newline."""
-    data = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
-    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
+    @property
+    def document(self) -> str:
+        """Return the key of the version's document."""
+        return self.version.meta.document
 
-
-def report_hash(report: Report) -> str:
-    """Return the hash of a report's normalized JSON (what reparse compares)."""
-    return sha256(to_json(report))
-
-
-def fsync_dir(path: Path) -> None:
-    """Flush a directory entry to disk so a rename in it survives a crash."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_file(path: Path, data: bytes) -> None:
-    """Write bytes to a new file and flush them to disk."""
-    with open(path, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def write_new(path: Path, data: bytes) -> None:
-    """Write bytes to a new file, not flushed to disk yet (see `flush_together`)."""
-    path.write_bytes(data)
-
-
-def flush_together(paths: list[Path]) -> None:
-    """Flush files (or folders) already written to disk, all at once, and return when all are:
-    flushes issued together share the filesystem's journal commits, where one after another
-    each waits for a commit of its own."""
-    fds = [os.open(path, os.O_RDONLY) for path in paths]
-    try:
-        list(_flusher().map(os.fsync, fds))
-    finally:
-        for fd in fds:
-            os.close(fd)
-
-
-@functools.cache
-def _flusher() -> ThreadPoolExecutor:
-    """Return the threads that flush files for `flush_together` (made on first use)."""
-    return ThreadPoolExecutor(FLUSH_THREADS, thread_name_prefix="flush")
-
-
-def write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
-    """Replace a file's content atomically: write a temporary file beside it, then rename.
-    `durable` also flushes the file and the rename to disk before returning."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    if durable:
-        write_file(tmp, data)
-    else:
-        tmp.write_bytes(data)
-    checkpoint("atomic.before-rename")
-    os.replace(tmp, path)
-    if durable:
-        fsync_dir(path.parent)
+    @property
+    def number(self) -> int:
+        """Return the version's number."""
+        return self.version.meta.version
 
 
 class Store:
@@ -132,6 +92,11 @@ class Store:
         self.root = Path(root)
         self.documents_dir = self.root / "documents"
         self.lock_timeout = lock_timeout
+        self._staged: list[Staged] = []
+        self._unsaved: dict[str, SourceState] = {}  # saved states, written at the next commit
+        self._saved: dict[str, SourceState | None] = {}  # states as read or written
+        self._oldest_unsaved: float | None = None
+        self._added: dict[tuple[str, int], Version] = {}  # versions this Store committed
 
     # --- opening and locking ---
 
@@ -177,7 +142,10 @@ class Store:
                 raise StoreError(f"{holder}; gave up after {wait:g}s") from None
         try:
             self.ensure()
-            yield
+            try:
+                yield
+            finally:
+                self.commit()
         finally:
             lock.release()
 
@@ -192,6 +160,7 @@ class Store:
 
     def documents(self) -> list[str]:
         """Return the keys of all stored documents, sorted."""
+        self._commit_staged()
         if not self.documents_dir.is_dir():
             return []
         keys = []
@@ -202,6 +171,7 @@ class Store:
 
     def versions(self, key: str) -> list[int]:
         """Return a document's version numbers, oldest first ([] for an unknown document)."""
+        self._commit_staged(key)
         directory = self.document_dir(key)
         if not directory.is_dir():
             return []
@@ -222,6 +192,8 @@ class Store:
 
     def load(self, key: str, number: int) -> Version:
         """Return one stored version. Raises StoreError when it is missing or unreadable."""
+        if (added := self._added.get((key, number))) is not None:
+            return added
         directory = self.version_dir(key, number)
         if not directory.is_dir():
             raise StoreError(f"{key}: no version {number}")
@@ -241,6 +213,18 @@ class Store:
         """Return a document's newest version, or None when it has none."""
         numbers = self.versions(key)
         return self.load(key, numbers[-1]) if numbers else None
+
+    def latest_report(self, key: str) -> tuple[int, Report] | None:
+        """Return a document's newest version number and report (its report.json alone), or
+        None when it has none: what a run shows of an input that answered 304."""
+        numbers = self.versions(key)
+        if not numbers:
+            return None
+        if (added := self._added.get((key, numbers[-1]))) is not None:
+            return numbers[-1], added.report
+        path = self.version_dir(key, numbers[-1]) / "report.json"
+        report: Report = self.read_model(path, Report)
+        return numbers[-1], report
 
     def raw(self, key: str, number: int) -> bytes:
         """Return the raw input bytes a version was made from."""
@@ -270,12 +254,16 @@ class Store:
         changes: list[Change],
         report_json: bytes | None = None,
     ) -> Version:
-        """Write a new version atomically and return it (`report_json`: the report as `to_json`
-        renders it, when the caller has rendered it already). Raises StoreError if a version with
-        that number appeared meanwhile (the store is written under its lock, so only by misuse)."""
+        """Write a new version under a temporary name and return it (`report_json`: the report
+        as `to_json` renders it, when the caller has rendered it already). The version becomes
+        durable and visible at the next `commit`, which follows on its own once COMMIT_EVERY
+        versions or COMMIT_SECONDS are staged. Raises StoreError if a version with that number
+        exists (the store is written under its lock, so only by misuse)."""
         directory = self.document_dir(meta.document)
-        directory.mkdir(parents=True, exist_ok=True)
         target = self.version_dir(meta.document, meta.version)
+        if target.exists() or any(s.target == target for s in self._staged):
+            raise StoreError(f"{meta.document}: version {meta.version} already exists")
+        directory.mkdir(parents=True, exist_ok=True)
         tmp = directory / f"{TMP_DIR_PREFIX}{uuid.uuid4().hex}"
         tmp.mkdir()
         checkpoint("version.dir-made")
@@ -287,23 +275,55 @@ class Store:
             write_new(tmp / "changes.json", to_json([c.model_dump(mode="json") for c in changes]))
             checkpoint("version.changes-written")
             write_new(tmp / "meta.json", to_json(meta))
-            files = (meta.raw_file, "report.json", "changes.json", "meta.json")
-            flush_together([*(tmp / name for name in files), tmp])
             checkpoint("version.meta-written")
-            if target.exists():
-                raise StoreError(f"{meta.document}: version {meta.version} already exists")
-            os.rename(tmp, target)
-            fsync_dir(directory)
-            checkpoint("version.renamed")
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
-        return Version(meta=meta, report=report, changes=tuple(changes))
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        version = Version(meta=meta, report=report, changes=tuple(changes))
+        files = [tmp / name for name in (meta.raw_file, "report.json", "changes.json", "meta.json")]
+        self._staged.append(Staged(version, tmp, target, [*files, tmp]))
+        self._commit_when_due()
+        return version
+
+    def commit(self) -> None:
+        """Make the versions staged since the last commit durable, then visible, then write the
+        input states saved since: a group commit. Their files are flushed to disk together (one
+        journal commit shares many flushes), each folder is renamed into place, the renames
+        flushed. A state (its validators) is written only once its version is in place, so a
+        run killed before this point fetches those inputs afresh and loses nothing."""
+        staged, self._staged = self._staged, []
+        if staged:
+            flush_together([path for s in staged for path in s.files])
+            for version in staged:
+                os.rename(version.tmp, version.target)
+                self._added[(version.document, version.number)] = version.version
+                checkpoint("version.renamed")
+            flush_together(sorted({version.target.parent for version in staged}))
+        states, self._unsaved = self._unsaved, {}
+        for state in states.values():
+            self._write_state(state)
+        self._oldest_unsaved = None
+
+    def _commit_staged(self, key: str | None = None) -> None:
+        """Commit first when a version (of document `key`, or any) is staged, so that what is
+        read includes it."""
+        if any(key is None or version.document == key for version in self._staged):
+            self.commit()
+
+    def _commit_when_due(self) -> None:
+        """Commit once COMMIT_EVERY versions are staged or the oldest waiting write is
+        COMMIT_SECONDS old, so a long, slow run keeps what it has done."""
+        now = time.monotonic()
+        if self._oldest_unsaved is None:
+            self._oldest_unsaved = now
+        if len(self._staged) >= COMMIT_EVERY or now - self._oldest_unsaved >= COMMIT_SECONDS:
+            self.commit()
 
     def rewrite_derived(self, version: Version) -> None:
         """Replace a version's derived files (report, changes, meta) atomically, file by file;
         its raw bytes are never touched."""
         directory = self.version_dir(version.meta.document, version.meta.version)
+        self._added.pop((version.meta.document, version.meta.version), None)
         write_atomic(directory / "report.json", to_json(version.report))
         changes = [c.model_dump(mode="json") for c in version.changes]
         write_atomic(directory / "changes.json", to_json(changes))
@@ -317,10 +337,12 @@ class Store:
 
     def source_state(self, location: str) -> SourceState:
         """Return what the store remembers about an input (a fresh state for a new one)."""
+        if (unsaved := self._unsaved.get(location)) is not None:
+            return unsaved
         path = self.source_path(location)
-        if not path.exists():
-            return SourceState(location=location)
-        return self.cached_state(path) or SourceState(location=location)
+        found = self.cached_state(path) if path.exists() else None
+        self._saved[location] = found
+        return found or SourceState(location=location)
 
     def cached_state(self, path: Path) -> SourceState | None:
         """Return an input's state file, or None when it is unreadable: the state is a cache
@@ -339,18 +361,23 @@ class Store:
         return sorted(states, key=lambda state: state.location)
 
     def save_source_state(self, state: SourceState) -> None:
-        """Write an input's state atomically (only when it differs from what is stored)."""
-        path = self.source_path(state.location)
-        data = to_json(state)
-        if path.exists() and path.read_bytes() == data:
+        """Save an input's state (only when it differs from what is stored); it is written at
+        the next `commit`, after the versions staged before it."""
+        location = state.location
+        if location not in self._unsaved and self._saved.get(location, False) == state:
             return
+        self._unsaved[location] = state
+        self._commit_when_due()
+
+    def _write_state(self, state: SourceState) -> None:
+        """Write an input's state file atomically."""
+        path = self.source_path(state.location)
         path.parent.mkdir(parents=True, exist_ok=True)
         checkpoint("state.before-write")
-        # Atomic but not flushed: every input's state is rewritten on every run (its last
-        # success time), and two fsyncs per input were most of the time of a run where nothing
-        # changed. It is a cache of validators and counters: losing the newest copy to a power
-        # cut costs one unconditional fetch, never a version.
-        write_atomic(path, data, durable=False)
+        # Atomic but not flushed: it is a cache of validators and counters, and losing the
+        # newest copy to a power cut costs one unconditional fetch, never a version.
+        write_atomic(path, to_json(state), durable=False)
+        self._saved[state.location] = state
         checkpoint("state.written")
 
     def quarantine(self, location: str, raw: bytes, reason: str, when: str) -> Path:
@@ -376,23 +403,3 @@ def default_lock_timeout() -> float:
     if not seconds >= 0:
         raise StoreError(f"{LOCK_TIMEOUT_ENV}={value!r}: not a number of seconds")
     return seconds
-
-
-def leftovers(root: Path) -> list[Path]:
-    """Return what interrupted runs left in a store: temporary version folders ('.tmp-...')
-    and temporary files of atomic writes ('.<name>.<hex>.tmp'), sorted. Readers skip both."""
-    found = []
-    for folder, dirs, files in os.walk(root):
-        here = Path(folder)
-        found += [here / d for d in dirs if _TMP_DIR.match(d)]
-        dirs[:] = [d for d in dirs if not _TMP_DIR.match(d)]
-        found += [here / f for f in files if _TMP_FILE.match(f)]
-    return sorted(found)
-
-
-def remove(path: Path) -> None:
-    """Delete a file or a folder tree; one already gone is no error."""
-    if path.is_dir():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        path.unlink(missing_ok=True)

@@ -1,0 +1,114 @@
+"""The store's files on disk: JSON as the store writes it, atomic replacement, flushing many
+files at once (a group commit's), and what interrupted runs leave behind.
+
+Temporary files are named `.<name>.<32 hex>.tmp` and temporary folders `.tmp-<32 hex>`: exactly
+these names, so that cleaning up after an interrupted run never removes anyone else's file.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import re
+import shutil
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from reportwatch.faults import checkpoint
+from reportwatch.model import Report
+
+TMP_DIR_PREFIX = ".tmp-"
+_TMP_FILE = re.compile(r"^\..+\.[0-9a-f]{32}\.tmp$")
+_TMP_DIR = re.compile(rf"^{re.escape(TMP_DIR_PREFIX)}[0-9a-f]{{32}}$")
+FLUSH_THREADS = 16
+
+
+def sha256(data: bytes) -> str:
+    """Return the hex SHA-256 of bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def to_json(value: BaseModel | list[Any] | dict[str, Any]) -> bytes:
+    """Return a model or plain value as indented, UTF-8 JSON bytes with a final newline."""
+    data = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def report_hash(report: Report) -> str:
+    """Return the hash of a report's normalized JSON (what reparse compares)."""
+    return sha256(to_json(report))
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write bytes to a new file and flush them to disk."""
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def write_new(path: Path, data: bytes) -> None:
+    """Write bytes to a new file, not flushed to disk yet (see `flush_together`)."""
+    path.write_bytes(data)
+
+
+def flush_together(paths: list[Path]) -> None:
+    """Flush files (or folders) already written to disk, all at once, and return when all are:
+    flushes issued together share the filesystem's journal commits, where one after another
+    each waits for a commit of its own."""
+    list(_flusher().map(fsync_path, paths))
+
+
+def fsync_path(path: Path) -> None:
+    """Flush one file or folder to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@functools.cache
+def _flusher() -> ThreadPoolExecutor:
+    """Return the threads that flush files for `flush_together` (made on first use)."""
+    return ThreadPoolExecutor(FLUSH_THREADS, thread_name_prefix="flush")
+
+
+def write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
+    """Replace a file's content atomically: write a temporary file beside it, then rename.
+    `durable` also flushes the file and the rename to disk before returning."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    if durable:
+        write_file(tmp, data)
+    else:
+        tmp.write_bytes(data)
+    checkpoint("atomic.before-rename")
+    os.replace(tmp, path)
+    if durable:
+        fsync_path(path.parent)
+
+
+def leftovers(root: Path) -> list[Path]:
+    """Return what interrupted runs left in a store: temporary version folders ('.tmp-...')
+    and temporary files of atomic writes ('.<name>.<hex>.tmp'), sorted. Readers skip both."""
+    found = []
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        found += [here / d for d in dirs if _TMP_DIR.match(d)]
+        dirs[:] = [d for d in dirs if not _TMP_DIR.match(d)]
+        found += [here / f for f in files if _TMP_FILE.match(f)]
+    return sorted(found)
+
+
+def remove(path: Path) -> None:
+    """Delete a file or a folder tree; one already gone is no error."""
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
