@@ -175,7 +175,8 @@ def compare(out: Path, authorities: int, with_prefect: bool) -> dict[str, Any]:
                     results["phases"][phase][name] = entry
                     print(
                         f"{phase:9} {name:27} {run.wall:7.1f}s wall {run.cpu:7.1f}s CPU "
-                        f"{run.peak_mb:5.0f} MB  alerts {entry['alerts']} "
+                        f"{run.peak_mb:5.0f} MB (tree {run.tree_peak_mb:4.0f}) "
+                        f"alerts {entry['alerts']} "
                         f"(p {entry['precision']:.2f} r {entry['recall']:.2f}) new {run.new} "
                         f"low {run.low} errors {run.errors}",
                         flush=True,
@@ -252,9 +253,9 @@ def markdown(results: dict[str, Any]) -> str:
     if "compare" in results:
         compared = results["compare"]
         lines += [f"{compared['documents']} documents, per phase:", ""]
-        columns = "wall s | CPU s | peak MB | docs/s | alerts | precision | recall | right kind"
-        lines.append(f"| phase | tool | {columns} |")
-        lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        columns = "wall s | CPU s | peak MB | tree MB | docs/s | alerts | precision | recall"
+        lines.append(f"| phase | tool | {columns} | right kind |")
+        lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for phase, runs in compared["phases"].items():
             for name, r in runs.items():
                 alerts = f"{r['new']} new" if phase == "cold" else str(r["alerts"])
@@ -270,7 +271,7 @@ def markdown(results: dict[str, Any]) -> str:
                 rate = compared["documents"] / r["wall"]
                 lines.append(
                     f"| {phase} | {name} | {r['wall']:.1f} | {r['cpu']:.1f} | {r['peak_mb']:.0f} "
-                    f"| {rate:.0f} | {alerts} | {' | '.join(quality)} |"
+                    f"| {r['tree_peak_mb']:.0f} | {rate:.0f} | {alerts} | {' | '.join(quality)} |"
                 )
         lines += [
             "",
@@ -280,14 +281,17 @@ def markdown(results: dict[str, Any]) -> str:
     if results.get("growth"):
         lines += [
             "",
-            "| documents | cold s | unchanged s | chrome s | changed s | peak MB | store MB |",
+            "| documents | cold s | unchanged s | chrome s | changed s | peak MB | tree MB "
+            "| store MB |",
         ]
-        lines.append("|---:|---:|---:|---:|---:|---:|---:|")
+        lines.append("|---:|---:|---:|---:|---:|---:|---:|---:|")
         for row in results["growth"]:
             p = row["phases"]
             peak = max(r["peak_mb"] for r in p.values())
+            tree = max(r["tree_peak_mb"] for r in p.values())
             times = " | ".join(f"{p[phase]['wall']:.1f}" for phase in PHASES)
-            lines.append(f"| {row['documents']} | {times} | {peak:.0f} | {row['store_mb']:.1f} |")
+            sizes = f"{peak:.0f} | {tree:.0f} | {row['store_mb']:.1f}"
+            lines.append(f"| {row['documents']} | {times} | {sizes} |")
     return "\n".join(lines) + "\n"
 
 

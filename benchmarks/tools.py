@@ -1,5 +1,6 @@
 """The watchers under test, each run as its user runs it, in a process of its own, measured:
-wall time, CPU time (user + system, from wait4), peak resident memory (ru_maxrss), and what it
+wall time, CPU time (user + system, from wait4), peak memory (the largest process's ru_maxrss, and
+the whole process tree's summed PSS: see `benchmarks.measure`), and what it
 alerted on.
 
 - reportwatch: `reportwatch ingest` in-process (`--no-prefect`), the sources file listing every URL;
@@ -32,23 +33,23 @@ class Run:
     cpu: float
     peak_mb: float
     exit_code: int
+    tree_peak_mb: float = 0.0
     alerts: dict[str, list[str]] = field(default_factory=dict)  # path -> change kinds
     new: int = 0
     low: int = 0  # versions stored for a republish only (low importance, not an alert)
     errors: int = 0
 
 
-def measured(
-    args: list[str], env: dict[str, str], cwd: Path, log: Path
-) -> tuple[float, float, float, int]:
+def measured(args: list[str], env: dict[str, str], cwd: Path, log: Path) -> Run:
     """Run a command to completion, output to `log`, through `benchmarks.measure`; return its
-    wall s, CPU s, peak MB and exit code."""
+    measures (wall s, CPU s, peak MB of the largest process and of the process tree, exit
+    code), no alerts yet."""
     result = log.with_suffix(".measure.json")
     wrapper = [sys.executable, "-m", "benchmarks.measure", str(result), str(log), "--", *args]
     env = {**env, "PYTHONPATH": str(ROOT)}
     subprocess.run(wrapper, env=env, cwd=cwd, check=True)
     m = json.loads(result.read_text())
-    return m["wall"], m["cpu"], m["peak_mb"], m["exit_code"]
+    return Run(m["wall"], m["cpu"], m["peak_mb"], m["exit_code"], m["tree_peak_mb"])
 
 
 class Reportwatch:
@@ -76,8 +77,7 @@ class Reportwatch:
         if not self.prefect_env:
             env.pop("PREFECT_API_URL", None)
         log = self.folder / f"{phase}.log"
-        wall, cpu, peak, code = measured(args, env, self.folder, log)
-        run = Run(wall, cpu, peak, code)
+        run = measured(args, env, self.folder, log)
         self.read_versions(run)
         tally = TALLY.search(log.read_text(errors="replace"))
         run.errors = int(tally.group(4)) if tally else -1
@@ -130,8 +130,7 @@ class Urlwatch:
     def run(self, phase: str) -> Run:
         """Run urlwatch once; return its measures and the jobs its report names."""
         log = self.folder / f"{phase}.log"
-        wall, cpu, peak, code = measured(self.args, dict(os.environ), self.folder, log)
-        run = Run(wall, cpu, peak, code)
+        run = measured(self.args, dict(os.environ), self.folder, log)
         for line in log.read_text(errors="replace").splitlines():
             if match := URLWATCH_LINE.match(line):
                 if match["kind"] == "NEW":
