@@ -14,7 +14,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-import requests
 import urllib3.exceptions as u3
 import urllib3.util.retry
 from pytest_httpserver import HTTPServer
@@ -565,20 +564,18 @@ def cert_error() -> ssl.SSLCertVerificationError:
 
 
 DESCRIBE_CASES = [
-    # exception as requests raises it, reason given
+    # exception as urllib3 raises it, reason given
     (
-        requests.ConnectionError(
-            u3.MaxRetryError(None, "/", u3.NameResolutionError("x.invalid", None, socket.gaierror(-2, "no")))  # type: ignore[arg-type]
-        ),
+        u3.MaxRetryError(None, "/", u3.NameResolutionError("x.invalid", None, socket.gaierror(-2, "no"))),  # type: ignore[arg-type]
         "could not resolve host",
         True,
     ),
-    (requests.ConnectionError(u3.ProtocolError("aborted", ConnectionResetError(104, "reset"))), "connection reset by server", True),
-    (requests.exceptions.SSLError(u3.MaxRetryError(None, "/", u3.SSLError(cert_error()))), "TLS error (certificate has expired)", False),
-    (requests.exceptions.ConnectTimeout("connect"), "timed out after 2s", True),
-    (requests.exceptions.ContentDecodingError("bad gzip"), "could not decompress the response", False),
-    (requests.exceptions.InvalidURL("bad"), "invalid URL", False),
-    (requests.RequestException("odd"), "request failed (RequestException)", True),
+    (u3.ProtocolError("aborted", ConnectionResetError(104, "reset")), "connection reset by server", True),
+    (u3.MaxRetryError(None, "/", u3.SSLError(cert_error())), "TLS error (certificate has expired)", False),
+    (u3.MaxRetryError(None, "/", u3.ConnectTimeoutError(None, "connect")), "timed out after 2s", True),
+    (u3.DecodeError("bad gzip"), "could not decompress the response", False),
+    (u3.LocationParseError("bad"), "invalid URL", False),
+    (u3.HTTPError("odd"), "request failed (HTTPError)", True),
 ]  # fmt: skip
 
 

@@ -1,6 +1,6 @@
 """Fetch stage: an input's location -> its raw bytes.
 
-Local files are read here; http(s) URLs go through `reportwatch.http` (one session a run, retries,
+Local files are read here; http(s) URLs go through `reportwatch.http` (one fetcher a run, retries,
 conditional requests, politeness per host).
 """
 

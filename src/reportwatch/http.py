@@ -1,6 +1,6 @@
 """HTTP fetcher: a URL -> `Fetched`, with retries, conditional requests, limits and politeness.
 
-One `Fetcher` (one `requests.Session`) serves a run. What it does on every fetch:
+One `Fetcher` (urllib3 pool managers, `http_pools`) serves a run. What it does on every fetch:
 
 - Retries: urllib3's `Retry` retries connection errors, read timeouts, 429 and 500/502/503/504
   with exponential backoff (`backoff` is urllib3's backoff_factor: the first retry is immediate,
@@ -8,8 +8,8 @@ One `Fetcher` (one `requests.Session`) serves a run. What it does on every fetch
   `max_retry_after` fails the fetch at once instead of sleeping.
 - Conditional requests: validators from a previous fetch (`Fetched.http`) are sent as
   If-None-Match / If-Modified-Since; a 304 comes back as `Fetched(not_modified=True)`.
-- Redirects: at most `max_redirects`, each checked by `url_policy` (http(s) only; no redirect
-  from a public address into a private one).
+- Redirects: followed here, at most `max_redirects`, each hop checked by `url_policy` (http(s)
+  only; no redirect from a public address into a private one); each hop has its own retries.
 - Limits: the body is streamed and abandoned past `max_bytes` (a larger Content-Length is refused
   before reading); a body shorter than its Content-Length is refused as truncated. `timeout`
   bounds connecting and each read, not the whole download.
@@ -20,32 +20,38 @@ One `Fetcher` (one `requests.Session`) serves a run. What it does on every fetch
 Every failure raises `FetchError` (an `InputError`) with one short line naming the reason
 (`http_failures`) and whether it is transient (may pass if tried later); the caller adds the
 URL. The settings are `http_settings.HttpSettings`; a final response is read by `http_response`.
+`http_headers` makes the headers sent (user agent, validators, credentials, cookies) and
+`http_pools` the connection pools (the proxy the environment names, the certificates trusted).
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 from urllib.parse import urlsplit
 
-import requests
 import urllib3.exceptions as u3
-from requests.adapters import HTTPAdapter
-from requests.sessions import merge_setting
-from requests.utils import get_environ_proxies
+from urllib3 import Timeout
 from urllib3.response import BaseHTTPResponse
+from urllib3.util import parse_url
 from urllib3.util.retry import Retry
 
 from reportwatch.errors import FetchError
 from reportwatch.fetch import VALIDATOR_KEYS, Fetched
 from reportwatch.http_failures import TRANSPORT_ERRORS, RetryAfterTooLong, describe, fetch_error
+from reportwatch.http_headers import Cookies, base_headers, conditional, keeps_auth, url_auth
+from reportwatch.http_pools import Pools
 from reportwatch.http_response import content_type, read_body, status_error, validators_of
 from reportwatch.http_settings import DEFAULT_SETTINGS, HttpSettings
-from reportwatch.url_policy import redirect_guard, redirect_refusal, scheme_refused
+from reportwatch.url_policy import (
+    RedirectRefused,
+    redirect_refusal,
+    redirect_target,
+    url_refusal,
+)
 
 __all__ = [
     "DEFAULT_SETTINGS",
@@ -55,9 +61,6 @@ __all__ = [
     "describe",
     "redirect_refusal",
 ]
-
-if TYPE_CHECKING:
-    from requests.sessions import _Settings
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
@@ -89,52 +92,6 @@ class CappedRetry(Retry):
         return seconds
 
 
-class RunSession(requests.Session):
-    """A `requests.Session` that reads the proxy environment once per scheme and host of a run,
-    not on every request: requests scans the whole environment twice a request for it (a fifth
-    of the CPU of a request answered 304), and the environment does not change while a run
-    lasts. What it finds, and how it is merged, is what `requests.Session` finds and merges."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._env_proxies: dict[tuple[str, str, str | None], dict[str, str]] = {}
-        self._env_lock = threading.Lock()
-
-    def merge_environment_settings(
-        self,
-        url: str | bytes | None,
-        proxies: Any,
-        stream: Any,
-        verify: Any,
-        cert: Any,
-    ) -> _Settings:
-        """Return the request's proxies, stream, verify and cert, the environment's included
-        (as `requests.Session.merge_environment_settings`, the proxies read once a host)."""
-        if not self.trust_env or not isinstance(url, str):
-            return super().merge_environment_settings(url, proxies, stream, verify, cert)
-        no_proxy = proxies.get("no_proxy") if proxies is not None else None
-        parts = urlsplit(url)
-        key = (parts.scheme, parts.netloc, no_proxy)
-        with self._env_lock:
-            if key not in self._env_proxies:
-                self._env_proxies[key] = get_environ_proxies(url, no_proxy=no_proxy)
-            found = self._env_proxies[key]
-        if proxies is not None:
-            for name, value in found.items():
-                proxies.setdefault(name, value)
-        if verify is True or verify is None:
-            verify = (
-                os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or verify
-            )
-        merge: Callable[[Any, Any], Any] = merge_setting  # untyped in requests' stubs
-        return {
-            "proxies": merge(proxies, self.proxies),
-            "stream": merge(stream, self.stream),
-            "verify": merge(verify, self.verify),
-            "cert": merge(cert, self.cert),
-        }
-
-
 class HostGate:
     """Politeness towards one host: at most `slots` requests in flight, starts spaced out."""
 
@@ -151,7 +108,9 @@ class HostGate:
             with self._lock:
                 start = max(time.monotonic(), self._next_start)
                 self._next_start = start + self._interval
-            time.sleep(max(0.0, start - time.monotonic()))
+            delay = start - time.monotonic()
+            if delay > 0:  # even sleep(0) is a system call and a thread switch
+                time.sleep(delay)
             yield
 
     def answered(self) -> None:
@@ -164,7 +123,7 @@ class HostGate:
 
 
 class Fetcher:
-    """Fetches http(s) URLs for one run over one `requests.Session`; safe to share across threads.
+    """Fetches http(s) URLs for one run over pooled connections; safe to share across threads.
 
     Redirect rule: a redirect to a private, loopback or link-local address is refused unless it
     is an address of the URL asked for or of one of the `named` URLs (see `url_policy`)."""
@@ -172,37 +131,17 @@ class Fetcher:
     def __init__(
         self, settings: HttpSettings = DEFAULT_SETTINGS, named: Iterable[str] = ()
     ) -> None:
-        """Make the run's session. `named` are the URLs the run watches: a redirect may lead to
+        """Make the run's pools. `named` are the URLs the run watches: a redirect may lead to
         a private address only if it is one of theirs."""
         self.settings = settings
         self.named = tuple(named)
-        self._session = self._make_session()
+        self._retry = make_retry(settings)
+        self._timeout = Timeout(connect=settings.timeout, read=settings.timeout)
+        self._headers = base_headers(settings.user_agent)
+        self._pools = Pools(maxsize=max(10, settings.per_host))
+        self._cookies = Cookies()
         self._gates: dict[str, HostGate] = {}
         self._gates_lock = threading.Lock()
-
-    def _make_session(self) -> requests.Session:
-        """Return a session that retries, caps redirects and names itself as configured."""
-        s = self.settings
-        retry = CappedRetry(
-            total=s.retries,
-            connect=s.retries,
-            read=s.retries,
-            status=s.retries,
-            other=0,
-            backoff_factor=s.backoff,
-            status_forcelist=RETRY_STATUSES,
-            allowed_methods=frozenset({"GET"}),
-            respect_retry_after_header=True,
-            raise_on_status=False,
-            max_wait=s.max_retry_after,
-        )
-        adapter = HTTPAdapter(max_retries=retry, pool_maxsize=max(10, s.per_host))
-        session = RunSession()
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        session.max_redirects = s.max_redirects
-        session.headers["User-Agent"] = s.user_agent
-        return session
 
     def _gate(self, url: str) -> HostGate:
         """Return the politeness gate of a URL's host, made on first use."""
@@ -216,44 +155,79 @@ class Fetcher:
         """Return what an http(s) URL serves now; `validators` are a previous fetch's `http`.
 
         Returns Fetched(not_modified=True, raw=b"") on a 304. Raises FetchError otherwise."""
-        if scheme_refused(url):
-            raise FetchError("not an http(s) URL")
+        refusal = url_refusal(url)
+        if refusal is not None:
+            raise FetchError(refusal)
         kept = {k: v for k, v in (validators or {}).items() if k in VALIDATOR_KEYS and v}
         gate = self._gate(url)
         try:
             with gate.slot():
-                response = self._get(url, kept)
+                response, final_url = self._follow(url, kept)
                 gate.answered()
-                with response:
-                    return self._result(url, response, kept)
+                return self._finish(url, final_url, response, kept)
         except FetchError:
             raise
         except TRANSPORT_ERRORS as exc:
             raise fetch_error(exc, self.settings) from exc
 
-    def _get(self, url: str, validators: dict[str, str]) -> requests.Response:
-        """Send a GET (conditional when there are validators); return the streamed response."""
-        headers = {}
-        if "etag" in validators:
-            headers["If-None-Match"] = validators["etag"]
-        if "last_modified" in validators:
-            headers["If-Modified-Since"] = validators["last_modified"]
-        return self._session.get(
+    def _follow(self, url: str, validators: dict[str, str]) -> tuple[BaseHTTPResponse, str]:
+        """Send a GET (conditional when there are validators) and follow its redirects; return
+        the final response, its body unread, and its URL. Raises RedirectRefused for a redirect
+        refused by `url_policy` or one past `max_redirects`."""
+        headers = {**self._headers, **conditional(validators)}
+        auth = url_auth(url)
+        hop = url
+        for _ in range(self.settings.max_redirects + 1):
+            response = self._send(hop, {**headers, **auth, **self._cookies.header(hop)})
+            target = redirect_target(response.status, response.headers.get("Location"), hop)
+            if target is None:
+                return response, hop
+            discard(response)  # a redirect's body is never read: a hostile one may be endless
+            refusal = redirect_refusal(target, url, self.named) or url_refusal(target)
+            if refusal is not None:
+                raise RedirectRefused(refusal)
+            auth = auth if keeps_auth(hop, target) else {}
+            hop = target
+        raise RedirectRefused("too many redirects")
+
+    def _send(self, url: str, headers: dict[str, str]) -> BaseHTTPResponse:
+        """Send one GET (urllib3 retrying it) and return the response, its body unread."""
+        response = self._pools.manager_for(url).urlopen(
+            "GET",
             url,
             headers=headers,
-            timeout=(self.settings.timeout, self.settings.timeout),
-            stream=True,
-            hooks={"response": [redirect_guard(self._session, url, self.named)]},
+            retries=self._retry,
+            redirect=False,
+            timeout=self._timeout,
+            preload_content=False,
+            decode_content=False,
         )
+        self._cookies.keep(url, response.headers)
+        return response
 
-    def _result(self, url: str, response: requests.Response, validators: dict[str, str]) -> Fetched:
+    def _finish(
+        self, url: str, final_url: str, response: BaseHTTPResponse, validators: dict[str, str]
+    ) -> Fetched:
+        """Return the Fetched of a final response, its connection back in the pool when the
+        response was read to its end (else closed). Raises FetchError as `_result` does."""
+        try:
+            fetched = self._result(url, final_url, response, validators)
+        except BaseException:
+            discard(response)
+            raise
+        response.drain_conn()  # nothing left to read: returns the connection to its pool
+        return fetched
+
+    def _result(
+        self, url: str, final_url: str, response: BaseHTTPResponse, validators: dict[str, str]
+    ) -> Fetched:
         """Return the Fetched of a final response. Raises FetchError for anything but 200 / 304."""
-        if response.status_code == 304:
+        if response.status == 304:
             if not validators:
                 raise FetchError("HTTP 304 Not Modified to a request that was not conditional")
             kept = {**validators, **validators_of(response)}
             return Fetched(url, b"", http=kept, not_modified=True)
-        if response.status_code != 200:
+        if response.status != 200:
             raise status_error(response)
         body = read_body(response, self.settings.max_bytes, self.settings.max_seconds)
         if not body:
@@ -262,15 +236,15 @@ class Fetcher:
         found = {
             **validators_of(response),
             "charset": charset,
-            "final_url": response.url,
-            "status": str(response.status_code),
+            "final_url": request_url(final_url),
+            "status": str(response.status),
         }
         http_info = {key: value for key, value in found.items() if value}
         return Fetched(url, body, media_type=media_type, http=http_info)
 
     def close(self) -> None:
-        """Close the session and its pooled connections."""
-        self._session.close()
+        """Close the pooled connections."""
+        self._pools.clear()
 
     def __enter__(self) -> Self:
         """Return this fetcher, to be closed when the `with` block ends."""
@@ -279,3 +253,34 @@ class Fetcher:
     def __exit__(self, *exc_info: object) -> None:
         """Close the fetcher."""
         self.close()
+
+
+def make_retry(settings: HttpSettings) -> CappedRetry:
+    """Return the retry policy of every request: connection errors, read timeouts, 429 and
+    5xx retried `settings.retries` times with backoff, a Retry-After honoured up to its cap."""
+    return CappedRetry(
+        total=settings.retries,
+        connect=settings.retries,
+        read=settings.retries,
+        status=settings.retries,
+        other=0,
+        backoff_factor=settings.backoff,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=frozenset({"GET"}),
+        respect_retry_after_header=True,
+        raise_on_status=False,
+        max_wait=settings.max_retry_after,
+    )
+
+
+def discard(response: BaseHTTPResponse) -> None:
+    """Close a response whose body is not wanted (or not all read), and its connection."""
+    response.close()
+    response.release_conn()
+
+
+def request_url(url: str) -> str:
+    """Return a URL as it was requested: normalized and percent-encoded by urllib3, with "/" for
+    an empty path (as requests recorded a response's URL)."""
+    parts = parse_url(url)
+    return parts._replace(path=parts.path or "/").url

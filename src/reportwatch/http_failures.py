@@ -1,5 +1,5 @@
-"""Why a fetch failed, in one short line: the exceptions requests and urllib3 raise (and the
-fetcher's own), each named by the first link of its chain that says what happened."""
+"""Why a fetch failed, in one short line: the exceptions urllib3 and the standard library raise
+(and the fetcher's own), each named by the first link of its chain that says what happened."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import socket
 import ssl
 from collections.abc import Iterator
 
-import requests
 import urllib3.exceptions as u3
 
 from reportwatch.errors import FetchError
@@ -43,19 +42,15 @@ def causes(exc: BaseException) -> Iterator[BaseException]:
 CAUSE_TEXT: tuple[tuple[tuple[type[BaseException], ...], str, bool], ...] = (
     ((u3.NameResolutionError, socket.gaierror), "could not resolve host", True),
     ((ConnectionRefusedError,), "connection refused", True),
-    ((TimeoutError, u3.TimeoutError, requests.Timeout), "timed out after {timeout:g}s", True),
-    ((ssl.SSLError, u3.SSLError, requests.exceptions.SSLError), "TLS error ({detail})", False),
+    ((TimeoutError, u3.TimeoutError), "timed out after {timeout:g}s", True),
+    ((ssl.SSLError, u3.SSLError), "TLS error ({detail})", False),
     ((http.client.RemoteDisconnected,), "server closed the connection without a response", True),
     ((ConnectionResetError,), "connection reset by server", True),
     ((u3.IncompleteRead, http.client.IncompleteRead), "truncated response", True),
-    ((requests.exceptions.ChunkedEncodingError,), "truncated response", True),
-    (
-        (requests.exceptions.ContentDecodingError, u3.DecodeError),
-        "could not decompress the response",
-        False,
-    ),
+    ((u3.DecodeError,), "could not decompress the response", False),
     ((u3.NewConnectionError, ConnectionError), "could not connect", True),
     ((http.client.HTTPException, u3.ProtocolError), "malformed response", False),
+    ((u3.ProxyError,), "request failed (ProxyError)", True),  # e.g. a CONNECT the proxy refused
 )
 
 
@@ -85,13 +80,9 @@ def explain(exc: BaseException, settings: HttpSettings) -> tuple[str, bool]:
     if isinstance(exc, RetryAfterTooLong):  # a 429 or 503 that asked for a long wait
         text = f"server asked to retry after {exc.seconds:.0f}s, more than the "
         return text + f"{settings.max_retry_after:g}s limit", True
-    if isinstance(exc, RedirectRefused):
+    if isinstance(exc, RedirectRefused):  # a refused target, or too many redirects
         return str(exc), False
-    if isinstance(exc, requests.TooManyRedirects):
-        return "too many redirects", False
-    if isinstance(exc, requests.exceptions.InvalidSchema):
-        return "refused redirect to a non-http(s) URL", False
-    if isinstance(exc, requests.exceptions.InvalidURL | u3.LocationParseError):
+    if isinstance(exc, u3.LocationValueError):
         return "invalid URL", False
     chain = list(causes(exc))
     for kinds, text, transient in CAUSE_TEXT:
@@ -102,7 +93,6 @@ def explain(exc: BaseException, settings: HttpSettings) -> tuple[str, bool]:
 
 
 TRANSPORT_ERRORS = (
-    requests.RequestException,
     u3.HTTPError,
     http.client.HTTPException,
     OSError,

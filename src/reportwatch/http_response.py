@@ -8,8 +8,7 @@ import time
 from collections.abc import Iterator
 from http import HTTPStatus
 
-import requests
-from urllib3.util.retry import Retry
+from urllib3.response import BaseHTTPResponse
 
 from reportwatch.errors import FetchError
 from reportwatch.http_settings import MB
@@ -26,7 +25,7 @@ def size_text(n: int) -> str:
     return f"{n} bytes"
 
 
-def content_length(response: requests.Response) -> int | None:
+def content_length(response: BaseHTTPResponse) -> int | None:
     """Return a response's declared Content-Length, or None (absent, chunked or malformed)."""
     value = response.headers.get("Content-Length", "").strip()
     if not value.isdigit() or "chunked" in response.headers.get("Transfer-Encoding", "").lower():
@@ -34,14 +33,14 @@ def content_length(response: requests.Response) -> int | None:
     return int(value)
 
 
-def arriving(response: requests.Response) -> Iterator[bytes]:
+def arriving(response: BaseHTTPResponse) -> Iterator[bytes]:
     """Yield a streamed response's body, content-decoded, as it arrives: each piece is what one
     read of the socket gave (read1), so a trickling server cannot hold a read for long."""
-    while chunk := response.raw.read1(CHUNK, decode_content=True):
+    while chunk := response.read1(CHUNK, decode_content=True):
         yield chunk
 
 
-def read_body(response: requests.Response, max_bytes: int, max_seconds: float = math.inf) -> bytes:
+def read_body(response: BaseHTTPResponse, max_bytes: int, max_seconds: float = math.inf) -> bytes:
     """Return a streamed response's body (content-decoded). Raises FetchError past `max_bytes`,
     when reading it takes more than `max_seconds`, or when fewer bytes came than
     Content-Length declared."""
@@ -81,7 +80,7 @@ def content_type(header: str | None) -> tuple[str | None, str | None]:
     return (media.lower() or None), charset
 
 
-def validators_of(response: requests.Response) -> dict[str, str]:
+def validators_of(response: BaseHTTPResponse) -> dict[str, str]:
     """Return the ETag / Last-Modified a response carries, under Fetched.http's keys."""
     found = {
         "etag": response.headers.get("ETag"),
@@ -90,22 +89,21 @@ def validators_of(response: requests.Response) -> dict[str, str]:
     return {key: value for key, value in found.items() if value}
 
 
-def status_message(response: requests.Response) -> str:
+def status_message(response: BaseHTTPResponse) -> str:
     """Return 'HTTP <code> <phrase>', with ' after N retries' when urllib3 retried."""
     try:
-        phrase = HTTPStatus(response.status_code).phrase
+        phrase = HTTPStatus(response.status).phrase
     except ValueError:
         phrase = response.reason or ""
-    text = f"HTTP {response.status_code} {phrase}".strip()
-    retry = getattr(response.raw, "retries", None)
-    count = len(retry.history) if isinstance(retry, Retry) else 0
+    text = f"HTTP {response.status} {phrase}".strip()
+    count = len(response.retries.history) if response.retries is not None else 0
     if count:
         return f"{text} after {count} {'retry' if count == 1 else 'retries'}"
     return text
 
 
-def status_error(response: requests.Response) -> FetchError:
+def status_error(response: BaseHTTPResponse) -> FetchError:
     """Return the FetchError for a final status other than 200 / 304: transient for 429 and
     5xx (the server may answer later), not for any other."""
-    code = response.status_code
+    code = response.status
     return FetchError(status_message(response), transient=code == 429 or code >= 500)

@@ -1,7 +1,7 @@
 """How the HTTP fetcher talks to servers: timeouts, retries, limits and politeness, as settings.
 
 Kept apart from `reportwatch.http` so that the sources file can be checked without importing
-requests.
+urllib3.
 """
 
 from __future__ import annotations

@@ -235,9 +235,9 @@ def ingest(
 
 
 def url_fetcher(items: Sequence[Item], http: HttpSettings) -> Fetcher | None:
-    """Return the run's HTTP fetcher (one session a run, with the sources file's [http]
-    settings; a redirect may reach the private addresses of the URLs the run names), or None
-    when no input is a URL (then `requests` is never imported)."""
+    """Return the run's HTTP fetcher (one a run, with the sources file's [http] settings; a
+    redirect may reach the private addresses of the URLs the run names), or None when no input
+    is a URL (then urllib3 is never imported)."""
     urls = [item.location for item in items if is_url(item.location)]
     if not urls:
         return None

@@ -1,34 +1,49 @@
 """Where a fetch may go: the scheme and address policy applied to the URL asked for and to
 every redirect.
 
-A URL asked for must be http(s). A redirect to anything but http(s) is refused. A redirect to a
-private, loopback, link-local or otherwise non-global address is refused, unless that address is
-one of the URL asked for or of a URL the run names (the sources file's, the command line's): a
-watched intranet page may redirect to itself or to another watched host, and no page may lead us
-to an address nobody named. Host names are resolved to decide; resolving again to connect is not
-pinned, so DNS rebinding is not prevented.
+A URL asked for must be http(s), with a host a request can name. A redirect to anything but
+http(s) is refused. A redirect to a private, loopback, link-local or otherwise non-global address
+is refused, unless that address is one of the URL asked for or of a URL the run names (the
+sources file's, the command line's): a watched intranet page may redirect to itself or to another
+watched host, and no page may lead us to an address nobody named. Host names are resolved to
+decide; resolving again to connect is not pinned, so DNS rebinding is not prevented.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Iterable
+from contextlib import suppress
 from urllib.parse import urljoin, urlsplit
-
-import requests
 
 HTTP_SCHEMES = ("http", "https")
 
 
-def scheme_refused(url: str) -> bool:
-    """Return True when a URL asked for is not http(s)."""
-    return urlsplit(url).scheme.lower() not in HTTP_SCHEMES
+def url_refusal(url: str) -> str | None:
+    """Return why a URL cannot be requested at all, or None: not http(s), or unreadable, or a
+    host starting with '*' or '.' (which requests refused as invalid)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed [IPv6 address
+        return "invalid URL"
+    if parts.scheme.lower() not in HTTP_SCHEMES:
+        return "not an http(s) URL"
+    if (parts.hostname or "").startswith(("*", ".")):
+        return "invalid URL"
+    return None
+
+
+def host_of(url: str) -> str:
+    """Return the host of a URL ('' when it has none or cannot be read)."""
+    try:
+        return urlsplit(url).hostname or ""
+    except ValueError:
+        return ""
 
 
 class RedirectRefused(Exception):
-    """Raised from the response hook when a redirect's target may not be followed."""
+    """Raised when a redirect may not be followed (its target, or one redirect too many)."""
 
 
 def addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
@@ -62,30 +77,35 @@ def redirect_refusal(target: str, origin: str, named: Iterable[str] = ()) -> str
     """Return why a redirect to absolute URL `target` is refused for a fetch of `origin`, or None.
 
     Refused: a scheme other than http(s); a non-global address that is not an address of
-    `origin`'s host or of a host of the URLs `named`."""
-    parts = urlsplit(target)
-    if parts.scheme.lower() not in ("http", "https"):
+    `origin`'s host or of a host of the URLs `named`; a URL that cannot be read."""
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return "invalid URL"
+    if parts.scheme.lower() not in HTTP_SCHEMES:
         return f"refused redirect to a non-http(s) URL ({parts.scheme or 'no scheme'})"
     private = non_global(parts.hostname or "")
     if not private:
         return None
-    allowed = {ip for url in (origin, *named) for ip in non_global(urlsplit(url).hostname or "")}
+    allowed = {ip for url in (origin, *named) for ip in non_global(host_of(url))}
     unnamed = [ip for ip in private if ip not in allowed]
     return f"refused redirect to private address {unnamed[0]}" if unnamed else None
 
 
-def redirect_guard(
-    session: requests.Session, origin: str, named: Iterable[str] = ()
-) -> Callable[..., None]:
-    """Return a requests response hook that raises RedirectRefused for a refused redirect."""
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
-    def guard(response: requests.Response, *args: Any, **kwargs: Any) -> None:
-        target = session.get_redirect_target(response)
-        if target is None:
-            return
-        reason = redirect_refusal(urljoin(response.url, target), origin, named)
-        if reason is not None:
-            response.close()
-            raise RedirectRefused(reason)
 
-    return guard
+def redirect_target(status: int, location: str | None, url: str) -> str | None:
+    """Return the absolute URL a response of `url` redirects to, or None when it is no redirect
+    (another status, or no Location).
+
+    The Location's bytes are read as UTF-8 when they are (the header arrives decoded as
+    Latin-1), as requests read them."""
+    if status not in REDIRECT_STATUSES or location is None:
+        return None
+    with suppress(UnicodeError):  # not UTF-8 bytes: keep the text as it came
+        location = location.encode("latin-1").decode("utf-8")
+    try:
+        return urljoin(url, location)
+    except ValueError:
+        return location  # unreadable: `redirect_refusal` says so
