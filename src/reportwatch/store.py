@@ -3,6 +3,7 @@
 Layout (`<root>` is `./snapshots` unless set):
 
     <root>/store.json                              {"format": 1}
+    <root>/.lock, <root>/.clean                    the writers' lock; "the last writer finished"
     <root>/sources/<hash of location>.json         per input: validators, failure count
     <root>/quarantine/<hash>/<time>/               inputs that parsed but lacked what they must have
     <root>/documents/<regulator>/<authority>/<subject>/v0001/
@@ -57,6 +58,7 @@ from reportwatch.store_files import (
 
 DEFAULT_LOCK_TIMEOUT = 600.0
 LOCK_TIMEOUT_ENV = "REPORTWATCH_LOCK_TIMEOUT"
+CLEAN_MARK = ".clean"  # the last run holding the lock finished without leaving anything behind
 COMMIT_EVERY = 200  # versions staged before a group commit
 COMMIT_SECONDS = 2.0  # ... or this long after the first write waiting for one
 _KEY_PART = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -108,14 +110,20 @@ class Store:
 
     def ensure(self) -> None:
         """Under the lock: migrate an older store to the current format, create the store if it
-        does not exist yet, and remove leftovers of interrupted runs."""
+        does not exist yet, and remove leftovers of interrupted runs. The store is searched for
+        leftovers only when the last writer did not finish cleanly (no CLEAN_MARK): searching
+        walks every version, which grows with the store."""
         store_format.migrate(self.root, write_atomic)
         self.documents_dir.mkdir(parents=True, exist_ok=True)
         if not (self.root / store_format.FORMAT_FILE).exists():
             path = self.root / store_format.FORMAT_FILE
             write_atomic(path, store_format.format_json(store_format.current_format()))
-        for leftover in leftovers(self.root):
-            remove(leftover)
+        mark = self.root / CLEAN_MARK
+        if mark.exists():
+            mark.unlink()
+        else:
+            for leftover in leftovers(self.root):
+                remove(leftover)
 
     @contextmanager
     def locked(self, timeout: float | None = None) -> Iterator[None]:
@@ -142,11 +150,14 @@ class Store:
                 raise StoreError(f"{holder}; gave up after {wait:g}s") from None
         try:
             self.ensure()
-            try:
-                yield
-            finally:
-                self.commit()
+            yield
+            self.commit()
+            (self.root / CLEAN_MARK).touch()
         finally:
+            # a run that raised keeps nothing it had not committed: its staged folders are
+            # leftovers (no clean mark), its inputs are fetched afresh next time
+            self._staged.clear()
+            self._unsaved.clear()
             lock.release()
 
     # --- reading ---
