@@ -207,13 +207,14 @@ def wanted_of(channel: ChannelConfig, events: list[Event]) -> list[Event]:
 def versions_link(store: Store, settings: NotifySettings) -> LinkFor:
     """Return the function giving an event's link to its stored version: `versions_url` filled
     in, else the version's folder in the store as a file URL."""
+    resolved = Store(store.root.resolve())  # once: resolving a path reads the disk
 
     def link(event: Event) -> str | None:
         if event.document is None or event.version is None:
             return None
         if settings.versions_url:
             return settings.versions_url.format(document=event.document, version=event.version)
-        return store.version_dir(event.document, event.version).resolve().as_uri()
+        return resolved.version_dir(event.document, event.version).as_uri()
 
     return link
 
