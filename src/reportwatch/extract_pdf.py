@@ -71,7 +71,7 @@ def read_pages(document: PdfDocument, page_count: int) -> list[list[Line]]:
     size = 0
     for index in range(page_count):
         lines = pdf_lines.page_lines(document, index)
-        size += sum(len(line.text.encode("utf-8", errors="replace")) + 1 for line in lines)
+        size += len("\n".join(line.text for line in lines).encode("utf-8", errors="replace")) + 1
         if size > MAX_TEXT_BYTES:
             raise InputError(f"PDF too large: more than {MAX_TEXT_BYTES / 2**20:g} MB of text")
         pages.append(lines)

@@ -116,7 +116,7 @@ class Glyphs:
         self.box = pdfium_c.FS_RECTF()
         # the text's indexes are PDFium's `count` character indexes unless it left characters
         # out of the text (controls) or wrote one as two UTF-16 units (outside the BMP)
-        self.direct = len(text) == count and (text.isascii() or not _ASTRAL.search(text))
+        self.direct = len(text) == count and len(text.encode("utf-16-le")) == 2 * count
 
     def char_index(self, position: int) -> int:
         """Return PDFium's index of the character at `position` of the text (-1: none)."""
@@ -194,8 +194,7 @@ def line_at(glyphs: Glyphs, start: int, text: str) -> Line:
     if place is None:
         return Line(text)
     x, y, size = place
-    if (glued := _GLUED_NUMBER.match(text)) and glyphs.gap_before(
-        start + glued.end()
-    ) >= _NUMBER_GAP * size:
+    glued = _GLUED_NUMBER.match(text) if text[first].isdigit() else None
+    if glued and glyphs.gap_before(start + glued.end()) >= _NUMBER_GAP * size:
         text = f"{text[: glued.end()]} {text[glued.end() :]}"
     return Line(text, x, y, size)
