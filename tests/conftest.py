@@ -4,6 +4,7 @@ that tests vary), a scratch store, and edited copies of seeds."""
 from __future__ import annotations
 
 import html
+import io
 import os
 import shutil
 import subprocess
@@ -109,6 +110,21 @@ SETTINGS_ENV = (
     "REPORTWATCH_CRASH_AT",
     "REPORTWATCH_LOCK_TIMEOUT",
 )
+
+
+def pdf_file(objects: dict[int, bytes]) -> bytes:
+    """Return a PDF of the numbered objects' bodies (object 1 the catalog), with its xref."""
+    out = io.BytesIO(b"%PDF-1.4\n")
+    out.seek(0, io.SEEK_END)
+    offsets = {}
+    for number in sorted(objects):
+        offsets[number] = out.tell()
+        out.write(b"%d 0 obj\n%s\nendobj\n" % (number, objects[number]))
+    xref, size = out.tell(), len(objects) + 1
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % size)
+    out.write(b"".join(b"%010d 00000 n \n" % offsets[n] for n in range(1, size)))
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, xref))
+    return out.getvalue()
 
 
 def process_env(**extra: str) -> dict[str, str]:

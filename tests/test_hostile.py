@@ -11,7 +11,6 @@ loops and the redirect rule itself in test_http.py.
 from __future__ import annotations
 
 import gzip
-import io
 import itertools
 import json
 import re
@@ -31,7 +30,7 @@ from reportwatch.fetch import Fetched
 from reportwatch.normalize import Defaults
 from reportwatch.pipeline import parse
 
-from conftest import LEARNING_HF, MARKDOWN_EXPORT, seed_text, store_files
+from conftest import LEARNING_HF, MARKDOWN_EXPORT, pdf_file, seed_text, store_files
 
 MB = 1024 * 1024
 NOT_A_REPORT = re.escape(
@@ -56,17 +55,7 @@ def inflating_pdf(pages: int, content: bytes) -> bytes:
             stream,
         )
     objects[2] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(kids), pages)
-    out = io.BytesIO(b"%PDF-1.4\n")
-    out.seek(0, io.SEEK_END)
-    offsets = {}
-    for number in sorted(objects):
-        offsets[number] = out.tell()
-        out.write(b"%d 0 obj\n%s\nendobj\n" % (number, objects[number]))
-    xref, size = out.tell(), len(objects) + 1
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % size)
-    out.write(b"".join(b"%010d 00000 n \n" % offsets[n] for n in range(1, size)))
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (size, xref))
-    return out.getvalue()
+    return pdf_file(objects)
 
 
 def nested_html(depth: int) -> bytes:

@@ -42,7 +42,6 @@ BULLET = re.compile(r"^\s*([-*•◼▪●■◦])\s+(.*)$")
 NUMBERED = re.compile(r"^\s*\d{1,3}[.)]\s+(.*)$")
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _RULE = re.compile(r"^\s*([-*_=])(\s*\1){2,}\s*$")
-_WORD = re.compile(r"\S+")
 _HYPHEN_END = re.compile(r"[A-Za-z]-$")
 _SPACES = re.compile(r"\s+")
 _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
@@ -128,7 +127,7 @@ def strip_footer(lines: list[str]) -> list[str]:
 def is_chrome_line(line: str) -> bool:
     """Return True for a short line of chrome; a long line of prose is never chrome."""
     text = line.strip()
-    return bool(text) and len(_WORD.findall(text)) <= 20 and is_chrome(text)
+    return bool(text) and word_count(text, 20) <= 20 and is_chrome(text)
 
 
 def text_blocks(text: str) -> list[Block]:
@@ -169,7 +168,7 @@ def join_lines(lines: list[str]) -> str:
     compound word ('problem-' + 'solving') joins without a space."""
     text = lines[0]
     for line in lines[1:]:
-        text += line if _HYPHEN_END.search(text) else f" {line}"
+        text += line if text.endswith("-") and _HYPHEN_END.search(text) else f" {line}"
     return text
 
 
@@ -185,7 +184,7 @@ def block_start(line: str) -> tuple[BlockKind, str]:
 
 def make_block(kind: BlockKind, text: str) -> Block:
     """Return a block for joined text; a short unpunctuated line standing alone is a heading."""
-    text = re.sub(r"\s+", " ", text).strip()
+    text = " ".join(text.split())
     if kind == "paragraph" and looks_like_heading(text):
         return Block("heading", text, 0)
     return Block(kind, text)
@@ -193,13 +192,18 @@ def make_block(kind: BlockKind, text: str) -> Block:
 
 def looks_like_heading(text: str) -> bool:
     """Return True for a line that reads as a heading: short, capitalised, unpunctuated."""
-    words = _WORD.findall(text)
     return (
-        0 < len(words) <= 12
-        and len(text) <= 90
+        len(text) <= 90
         and text[:1].isupper()
         and not text.endswith(TERMINAL)
+        and 0 < word_count(text, 12) <= 12
     )
+
+
+def word_count(text: str, most: int) -> int:
+    """Return how many words (runs of non-space) a text holds, counting no further than most + 1:
+    enough to tell whether it holds more than `most`, without splitting a long paragraph whole."""
+    return len(text.split(None, most))
 
 
 def extract_text(raw: bytes, media_type: str = "text/plain") -> Extracted:

@@ -1,40 +1,42 @@
 """Extract stage for PDFs (Ofsted reports): page text -> the same blocks as plain text.
 
-Each page's text is read with pypdf, line by line with the position and size of each line. The
-running header every page repeats and lone page numbers are removed; lines are joined into
-paragraphs by their spacing (a paragraph's lines sit one line-height apart, paragraphs further)
-and across page breaks by their text; words hyphenated across a line break are repaired. The
-paragraphs are then split into blocks by `text_blocks`. Every pypdf failure becomes an InputError
-naming the reason, and inputs that would expand without bound are refused.
+Every PDF passes pdf_gate first: pypdf opens it, refuses one that is locked, damaged, empty or too
+long, and decompresses what PDFium will read for text within the limits of pdf_limits
+(decompression bombs are refused there). Only then does PDFium read it (pdf_lines, several times
+faster than pypdf's text extraction): each page's text line by line, with the position and size
+of each line, and the document information (title, creation date). The running header every
+page repeats and lone page numbers are removed; lines are joined into paragraphs by their
+spacing (a paragraph's lines sit one line-height apart, paragraphs further) and across page
+breaks by their text; words hyphenated across a line break are repaired. The paragraphs are
+then split into blocks by `text_blocks`. Every pypdf or PDFium failure becomes an InputError
+naming the reason.
 """
 
 from __future__ import annotations
 
-import logging
-import math
 import re
 import statistics
-import warnings
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
-from io import BytesIO
-from itertools import pairwise
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import suppress
+from datetime import date
+from itertools import islice, pairwise
 
-from pypdf import PdfReader
+from pypdf import DocumentInformation
+from pypdf.generic import NameObject, TextStringObject
+from pypdfium2 import PdfDocument
 
+from reportwatch import pdf_gate, pdf_lines
 from reportwatch.errors import InputError
 from reportwatch.extract import BULLET, NUMBERED, TERMINAL, Extracted, text_blocks
-from reportwatch.pdf_limits import ContentBudget, limit_error, pdf_limits
+from reportwatch.pdf_lines import Line
 
-MAX_PAGES = 500
 MAX_TEXT_BYTES = 5 * 1024 * 1024
 MEDIA_TYPE = "application/pdf"
 
+# 'D:', the time to the second, then nothing, Z, or an offset (+01'00', Z00'00')
+_PDF_DATE = re.compile(r"D:(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(?:Z|[Z+-](\d\d)'?(\d\d)'?)?")
 _PAGE_NUMBER = re.compile(r"^\s*\d{1,4}\s*$")
-_PRIVATE_BULLET = re.compile(r"^(\s*)[\ue000-\uf8ff](?=\s)")
 _WORDS = re.compile(r"[^\W\d_][\w'’]*(?:-[^\W\d_][\w'’]*)*")
 _BROKEN_WORD = re.compile(r"(\w+)-$")
 _FIRST_WORD = re.compile(r"^([^\W\d_][\w'’]*)(.*)$", re.DOTALL)
@@ -42,26 +44,15 @@ _HEADER_DEPTH = 3  # how many lines at the top of a page's text may be running h
 _SAME_PARAGRAPH = 1.3  # a gap up to this many times the usual line gap continues a paragraph
 
 
-@dataclass(frozen=True)
-class Line:
-    """One line of page text: its text, and the position (points) and effective font size of
-    its first glyph; position and size are None when pypdf gave none."""
-
-    text: str
-    x: float | None = None
-    y: float | None = None
-    size: float | None = None
-
-
 def extract_pdf(raw: bytes) -> Extracted:
     """Return the blocks and metadata of a PDF report.
 
     Raises InputError ('encrypted PDF', 'damaged PDF: ...', 'PDF with no text', or 'PDF too
     large: ...') when the PDF cannot be read as text."""
-    with quiet_pypdf(), pdf_limits():
-        reader = open_reader(raw)
-        pages = read_pages(reader)
-        metadata = pdf_metadata(reader)
+    page_count = pdf_gate.accept(raw)
+    with pdf_lines.opened(raw, page_count) as document:
+        pages = read_pages(document, page_count)
+        metadata = pdf_metadata(document)
     if not any(line.text.strip() for page in pages for line in page):
         raise InputError("PDF with no text")
     blocks = text_blocks("\n\n".join(paragraphs(body_pages(pages))))
@@ -73,121 +64,18 @@ def extract_pdf(raw: bytes) -> Extracted:
 # --- reading --------------------------------------------------------------------------------
 
 
-@contextmanager
-def quiet_pypdf() -> Iterator[None]:
-    """Silence pypdf's log messages and warnings about a damaged file while reading it: what
-    matters is reported once, as the InputError."""
-    logger = logging.getLogger("pypdf")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        logger.setLevel(level)
-
-
-def damaged(exc: BaseException) -> InputError:
-    """Return the InputError for a PDF pypdf cannot read, with pypdf's reason in short (a limit
-    it reached: the PDF is too large)."""
-    message = str(exc).strip()
-    reason = message.splitlines()[0] if message else type(exc).__name__
-    return limit_error(exc) or InputError(f"damaged PDF: {reason[:120]}")
-
-
-def open_reader(raw: bytes) -> PdfReader:
-    """Return a pypdf reader for the bytes, unlocked when only an empty password protects them.
-
-    Raises InputError for an encrypted, damaged, empty or over-long PDF."""
-    try:
-        reader = PdfReader(BytesIO(raw))
-        encrypted = reader.is_encrypted
-    except Exception as exc:
-        raise damaged(exc) from None
-    if encrypted and not unlocked(reader):
-        raise InputError("encrypted PDF")
-    try:
-        count = len(reader.pages)
-    except Exception as exc:
-        raise damaged(exc) from None
-    if count == 0:
-        raise InputError("damaged PDF: no pages")
-    if count > MAX_PAGES:
-        raise InputError(f"PDF too large: {count} pages, more than {MAX_PAGES}")
-    return reader
-
-
-def unlocked(reader: PdfReader) -> bool:
-    """Return True when an encrypted PDF opens with the empty user password (owner-only locks)."""
-    try:
-        return bool(reader.decrypt(""))
-    except Exception:
-        return False
-
-
-class LineCollector:
-    """A pypdf text visitor: splits the text it is shown into lines, keeping the position and
-    effective font size of each line's first visible glyph."""
-
-    def __init__(self) -> None:
-        self.texts: list[str] = [""]
-        self.places: list[tuple[float, float, float] | None] = [None]
-
-    def __call__(self, text: str, cm: Sequence[float], tm: Sequence[float], *args: Any) -> None:
-        """Record a piece of text drawn with the given matrices (font and size in args)."""
-        size = float(args[1]) if len(args) > 1 and args[1] else 0.0
-        for index, part in enumerate(text.split("\n")):
-            if index:
-                self.texts.append("")
-                self.places.append(None)
-            if part.strip() and self.places[-1] is None:
-                self.places[-1] = place(cm, tm, size)
-            self.texts[-1] += part
-
-    def lines(self) -> list[Line]:
-        """Return the lines collected, right-stripped."""
-        out = []
-        for text, where in zip(self.texts, self.places, strict=True):
-            x, y, size = where if where else (None, None, None)
-            out.append(Line(text.rstrip(), x, y, size))
-        return out
-
-
-def place(cm: Sequence[float], tm: Sequence[float], size: float) -> tuple[float, float, float]:
-    """Return (x, y, effective font size) of text drawn with text matrix tm under matrix cm."""
-    c = tm[2] * cm[0] + tm[3] * cm[2]
-    d = tm[2] * cm[1] + tm[3] * cm[3]
-    x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
-    y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-    return x, y, size * (math.hypot(c, d) or 1.0)
-
-
-def read_pages(reader: PdfReader) -> list[list[Line]]:
-    """Return the lines of each page, in order. Raises InputError for a page pypdf cannot read
-    or when the text passes MAX_TEXT_BYTES."""
+def read_pages(document: PdfDocument, page_count: int) -> list[list[Line]]:
+    """Return the lines of each page of a PDF open in PDFium, in order. Raises InputError when
+    PDFium cannot read a page or the text passes MAX_TEXT_BYTES."""
     pages: list[list[Line]] = []
     size = 0
-    budget = ContentBudget()
-    for page in reader.pages:
-        collector = LineCollector()
-        try:
-            budget.spend(page)
-            text = page.extract_text(visitor_text=collector) or ""
-        except InputError:
-            raise
-        except Exception as exc:
-            raise damaged(exc) from None
-        size += len(text.encode("utf-8", errors="replace"))
+    for index in range(page_count):
+        lines = pdf_lines.page_lines(document, index)
+        size += len("\n".join(line.text for line in lines).encode("utf-8", errors="replace")) + 1
         if size > MAX_TEXT_BYTES:
             raise InputError(f"PDF too large: more than {MAX_TEXT_BYTES / 2**20:g} MB of text")
-        pages.append([tidy(line) for line in collector.lines()])
+        pages.append(lines)
     return pages
-
-
-def tidy(line: Line) -> Line:
-    """Return a line with a private-use bullet glyph (Wingdings) at its start as '◼'."""
-    return Line(_PRIVATE_BULLET.sub(r"\1◼", line.text), line.x, line.y, line.size)
 
 
 # --- running header and page numbers --------------------------------------------------------
@@ -196,14 +84,27 @@ def tidy(line: Line) -> Line:
 def header_key(text: str, number: int) -> str:
     """Return a line as compared for the running header: stripped, without the page number
     that ends it ('<dates> 3' on page 3)."""
-    return re.sub(rf"(?<=\S)\s+{number}$", "", text.strip())
+    stripped = text.strip()
+    if not stripped.endswith(str(number)):
+        return stripped
+    return re.sub(rf"(?<=\S)\s+{number}$", "", stripped)
 
 
 def edge_lines(lines: list[Line], number: int) -> set[str]:
     """Return the first and last few lines of content of page `number`, as header keys."""
-    keys = [header_key(x.text, number) for x in lines if x.text.strip()]
-    keys = [key for key in keys if not _PAGE_NUMBER.match(key)]
-    return set(keys[:_HEADER_DEPTH] + keys[-_HEADER_DEPTH:])
+    first = islice(content_keys(lines, number), _HEADER_DEPTH)
+    last = islice(content_keys(reversed(lines), number), _HEADER_DEPTH)
+    return {*first, *last}
+
+
+def content_keys(lines: Iterable[Line], number: int) -> Iterator[str]:
+    """Yield the header keys of the lines of page `number` that are neither blank nor a lone
+    page number, in the order given (only as many as are asked for are made)."""
+    for line in lines:
+        if line.text.strip():
+            key = header_key(line.text, number)
+            if not _PAGE_NUMBER.match(key):
+                yield key
 
 
 def running_header(pages: list[list[Line]]) -> set[str]:
@@ -246,10 +147,11 @@ def body_pages(pages: list[list[Line]]) -> list[list[Line]]:
 # --- paragraphs -----------------------------------------------------------------------------
 
 
-def line_gap_ratio(pages: list[list[Line]]) -> float:
-    """Return the usual distance between consecutive lines as a multiple of the font size."""
+def line_gap_ratio(pairs: list[tuple[Line, Line]]) -> float:
+    """Return the usual distance between consecutive lines (pairs of them) as a multiple of the
+    font size."""
     ratios: Counter[float] = Counter()
-    for a, b in consecutive(pages):
+    for a, b in pairs:
         gap = line_gap(a, b)
         if gap is not None and b.size and 0 < gap < 3 * b.size:
             ratios[round(gap / b.size, 1)] += 1
@@ -286,9 +188,9 @@ def same_paragraph(previous: Line, line: Line, ratio: float) -> bool:
     """Return True when a line on the same page continues the previous line's paragraph: the
     same font size, one line-height below, and not a new item."""
     gap = line_gap(previous, line)
-    if gap is None or not line.size or starts_item(line, previous):
+    if gap is None or not line.size or not 0 < gap <= ratio * _SAME_PARAGRAPH * line.size:
         return False
-    return 0 < gap <= ratio * _SAME_PARAGRAPH * line.size
+    return not starts_item(line, previous)
 
 
 def continues_over_page(previous: Line, line: Line, full: float) -> bool:
@@ -306,17 +208,22 @@ def continues_over_page(previous: Line, line: Line, full: float) -> bool:
     return len(last) + 1 + len(next_word) > full
 
 
-def full_line_length(pages: list[list[Line]], ratio: float) -> float:
-    """Return the median length of lines that wrap onto the next: what a full line holds."""
-    wrapped = [len(a.text.rstrip()) for a, b in consecutive(pages) if same_paragraph(a, b, ratio)]
-    return statistics.median(wrapped) if wrapped else 80.0
+def full_line_length(wrapped: list[tuple[Line, Line]]) -> float:
+    """Return the median length of lines that wrap onto the next (pairs of a line and the next,
+    in one paragraph): what a full line holds."""
+    lengths = [len(a.text.rstrip()) for a, _ in wrapped]
+    return statistics.median(lengths) if lengths else 80.0
 
 
 def paragraphs(pages: list[list[Line]]) -> list[str]:
     """Return the paragraphs of the pages' lines, each as one line of text."""
-    ratio = line_gap_ratio(pages)
-    full = full_line_length(pages, ratio)
-    words = word_counts(pages)
+    pairs = list(consecutive(pages))
+    ratio = line_gap_ratio(pairs)
+    wrapped = [(a, b) for a, b in pairs if same_paragraph(a, b, ratio)]
+    full = full_line_length(wrapped)
+    # a line continues the line before it on its page: decided once, for wrapped too
+    continuing = {id(b) for _, b in wrapped}
+    words = LazyWordCounts(pages)
     out: list[str] = []
     text = ""
     previous: Line | None = None
@@ -327,9 +234,7 @@ def paragraphs(pages: list[list[Line]]) -> list[str]:
                 continue
             new_page = position == 0 and index > 0
             if previous is not None and (
-                continues_over_page(previous, line, full)
-                if new_page
-                else same_paragraph(previous, line, ratio)
+                continues_over_page(previous, line, full) if new_page else id(line) in continuing
             ):
                 text = join_lines(text, line.text.strip(), words)
             else:
@@ -356,12 +261,38 @@ def word_counts(pages: list[list[Line]]) -> Counter[str]:
     return counts
 
 
-def join_lines(left: str, right: str, words: Counter[str]) -> str:
+class LazyWordCounts(Mapping[str, int]):
+    """The word_counts of pages, counted at the first look-up: only a word hyphenated across
+    a line break needs them, and most reports have few."""
+
+    def __init__(self, pages: list[list[Line]]) -> None:
+        self.pages = pages
+        self.counted: Counter[str] | None = None
+
+    def counts(self) -> Counter[str]:
+        """Return the counts, counting them the first time."""
+        if self.counted is None:
+            self.counted = word_counts(self.pages)
+        return self.counted
+
+    def __getitem__(self, word: str) -> int:
+        return self.counts()[word]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.counts())
+
+    def __len__(self) -> int:
+        return len(self.counts())
+
+
+def join_lines(left: str, right: str, words: Mapping[str, int]) -> str:
     """Return two lines of a paragraph as one, repairing a word hyphenated across the break.
 
     Dictionary-free: the hyphen is kept when the document also uses the hyphenated form within
     a line; else dropped when it uses the joined word ('front-' + 'line' where 'frontline' is
     used); else kept as a real hyphen ('re-investment')."""
+    if not left.endswith("-"):
+        return f"{left} {right}"
     broken = _BROKEN_WORD.search(left)
     rest = _FIRST_WORD.match(right)
     if not broken or not rest:
@@ -373,21 +304,35 @@ def join_lines(left: str, right: str, words: Counter[str]) -> str:
     return (left if keep else left[:-1]) + right
 
 
-def pdf_metadata(reader: PdfReader) -> dict[str, str]:
-    """Return what the PDF's document information says: its title and creation date (as
-    'published', YYYY-MM-DD). Entries that are missing or unreadable are left out."""
+def pdf_metadata(document: PdfDocument) -> dict[str, str]:
+    """Return what an open PDF's document information says: its title and creation date (as
+    'published', YYYY-MM-DD, read as pypdf reads PDF dates). Entries that are missing or
+    unreadable are left out."""
     metadata: dict[str, str] = {}
-    try:
-        info = reader.metadata
-        title = re.sub(r"\s+", " ", str(info.title or "")).strip() if info else ""
-    except Exception:
-        return metadata
+    title = re.sub(r"\s+", " ", pdf_lines.document_info(document, "Title")).strip()
     if title:
         metadata["title"] = title
-    try:
-        created = info.creation_date if info else None
-    except Exception:
-        created = None
+    created = pdf_date(pdf_lines.document_info(document, "CreationDate"))
     if created is not None:
-        metadata["published"] = created.date().isoformat()
+        metadata["published"] = created.isoformat()
     return metadata
+
+
+def pdf_date(text: str) -> date | None:
+    """Return the day of a PDF date ('D:20240111093012Z', "D:20240111093012+01'00'"), as pypdf
+    reads it (the date as written, whatever its time zone), or None when it reads none."""
+    if found := _PDF_DATE.fullmatch(text):
+        # the usual form, read directly: pypdf tries seven formats with strptime for it
+        year, month, day, hour, minute, second, zone_hours, zone_minutes = (
+            int(group or 0) for group in found.groups()
+        )
+        if hour < 24 and minute < 60 and second < 60 and zone_hours < 24 and zone_minutes < 60:
+            with suppress(ValueError):
+                return date(year, month, day)
+    info = DocumentInformation()
+    info[NameObject("/CreationDate")] = TextStringObject(text)
+    try:
+        created = info.creation_date
+    except Exception:
+        return None
+    return created.date() if created is not None else None
