@@ -95,6 +95,7 @@ class Store:
         self.documents_dir = self.root / "documents"
         self.lock_timeout = lock_timeout
         self._staged: list[Staged] = []
+        self._staged_documents: set[str] = set()
         self._unsaved: dict[str, SourceState] = {}  # saved states, written at the next commit
         self._saved: dict[str, SourceState | None] = {}  # states as read or written
         self._oldest_unsaved: float | None = None
@@ -157,6 +158,7 @@ class Store:
             # a run that raised keeps nothing it had not committed: its staged folders are
             # leftovers (no clean mark), its inputs are fetched afresh next time
             self._staged.clear()
+            self._staged_documents.clear()
             self._unsaved.clear()
             lock.release()
 
@@ -272,7 +274,8 @@ class Store:
         exists (the store is written under its lock, so only by misuse)."""
         directory = self.document_dir(meta.document)
         target = self.version_dir(meta.document, meta.version)
-        if target.exists() or any(s.target == target for s in self._staged):
+        staged = meta.document in self._staged_documents
+        if target.exists() or (staged and any(s.target == target for s in self._staged)):
             raise StoreError(f"{meta.document}: version {meta.version} already exists")
         directory.mkdir(parents=True, exist_ok=True)
         tmp = directory / f"{TMP_DIR_PREFIX}{uuid.uuid4().hex}"
@@ -283,7 +286,7 @@ class Store:
             checkpoint("version.raw-written")
             write_new(tmp / "report.json", report_json or to_json(report))
             checkpoint("version.report-written")
-            write_new(tmp / "changes.json", to_json([c.model_dump(mode="json") for c in changes]))
+            write_new(tmp / "changes.json", to_json(changes))
             checkpoint("version.changes-written")
             write_new(tmp / "meta.json", to_json(meta))
             checkpoint("version.meta-written")
@@ -293,6 +296,7 @@ class Store:
         version = Version(meta=meta, report=report, changes=tuple(changes))
         files = [tmp / name for name in (meta.raw_file, "report.json", "changes.json", "meta.json")]
         self._staged.append(Staged(version, tmp, target, [*files, tmp]))
+        self._staged_documents.add(meta.document)
         self._commit_when_due()
         return version
 
@@ -303,6 +307,7 @@ class Store:
         flushed. A state (its validators) is written only once its version is in place, so a
         run killed before this point fetches those inputs afresh and loses nothing."""
         staged, self._staged = self._staged, []
+        self._staged_documents.clear()
         if staged:
             flush_together([path for s in staged for path in s.files])
             for version in staged:
@@ -318,7 +323,7 @@ class Store:
     def _commit_staged(self, key: str | None = None) -> None:
         """Commit first when a version (of document `key`, or any) is staged, so that what is
         read includes it."""
-        if any(key is None or version.document == key for version in self._staged):
+        if self._staged if key is None else key in self._staged_documents:
             self.commit()
 
     def _commit_when_due(self) -> None:
@@ -336,8 +341,7 @@ class Store:
         directory = self.version_dir(version.meta.document, version.meta.version)
         self._added.pop((version.meta.document, version.meta.version), None)
         write_atomic(directory / "report.json", to_json(version.report))
-        changes = [c.model_dump(mode="json") for c in version.changes]
-        write_atomic(directory / "changes.json", to_json(changes))
+        write_atomic(directory / "changes.json", to_json(version.changes))
         write_atomic(directory / "meta.json", to_json(version.meta))
 
     # --- per-input state and quarantine ---

@@ -14,11 +14,12 @@ import os
 import re
 import shutil
 import uuid
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, SerializeAsAny, TypeAdapter
 
 from reportwatch.faults import checkpoint
 from reportwatch.model import Report
@@ -27,6 +28,7 @@ TMP_DIR_PREFIX = ".tmp-"
 _TMP_FILE = re.compile(r"^\..+\.[0-9a-f]{32}\.tmp$")
 _TMP_DIR = re.compile(rf"^{re.escape(TMP_DIR_PREFIX)}[0-9a-f]{{32}}$")
 FLUSH_THREADS = 16
+_MODELS: TypeAdapter[list[SerializeAsAny[BaseModel]]] = TypeAdapter(list[SerializeAsAny[BaseModel]])
 
 
 def sha256(data: bytes) -> str:
@@ -34,10 +36,16 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def to_json(value: BaseModel | list[Any] | dict[str, Any]) -> bytes:
-    """Return a model or plain value as indented, UTF-8 JSON bytes with a final newline."""
-    data = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
-    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode()
+def to_json(value: BaseModel | Sequence[Any] | dict[str, Any]) -> bytes:
+    """Return a model, a list of models or a plain value as indented UTF-8 JSON bytes with a
+    final newline. Models are rendered by pydantic (in Rust: `json.dumps` with an indent runs
+    its pure-Python encoder), byte for byte what `json.dumps(indent=2, ensure_ascii=False)`
+    gives of their JSON dump."""
+    if isinstance(value, BaseModel):
+        return value.model_dump_json(indent=2).encode() + b"\n"
+    if not isinstance(value, dict) and value and all(isinstance(v, BaseModel) for v in value):
+        return _MODELS.dump_json(list(value), indent=2) + b"\n"
+    return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode()
 
 
 def report_hash(report: Report) -> str:
