@@ -33,6 +33,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +49,7 @@ from reportwatch.model import Change, Report, SourceState, Version, VersionMeta
 from reportwatch.store_files import (
     TMP_DIR_PREFIX,
     flush_together,
+    flusher,
     leftovers,
     remove,
     sha256,
@@ -72,7 +74,7 @@ class Staged:
     version: Version
     tmp: Path
     target: Path
-    files: list[Path]  # everything to flush: its files and its folder
+    written: Future[list[Path]]  # its files and folder (what to flush), once written
 
     @property
     def document(self) -> str:
@@ -83,6 +85,41 @@ class Staged:
     def number(self) -> int:
         """Return the version's number."""
         return self.version.meta.version
+
+
+def write_version_files(tmp: Path, files: dict[str, bytes]) -> list[Path]:
+    """Write a version's files, in order (raw bytes, report, changes, meta), into a new
+    temporary folder `tmp`; return the files and the folder. The folder is removed when a write
+    fails."""
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    tmp.mkdir()
+    checkpoint("version.dir-made")
+    raw, report, changes, meta = files.items()  # in this order: see `Store.add_version`
+    try:
+        write_new(tmp / raw[0], raw[1])
+        checkpoint("version.raw-written")
+        write_new(tmp / report[0], report[1])
+        checkpoint("version.report-written")
+        write_new(tmp / changes[0], changes[1])
+        checkpoint("version.changes-written")
+        write_new(tmp / meta[0], meta[1])
+        checkpoint("version.meta-written")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return [*(tmp / name for name in files), tmp]
+
+
+def written_files(staged: list[Staged], version: Staged) -> list[Path]:
+    """Return a staged version's files once written. When a write failed, every staged
+    version's temporary folder is removed and the write's error raised."""
+    try:
+        return version.written.result()
+    except BaseException:
+        for other in staged:
+            other.written.exception()  # wait: a folder still being written is removed next
+            shutil.rmtree(other.tmp, ignore_errors=True)
+        raise
 
 
 class Store:
@@ -277,25 +314,18 @@ class Store:
         staged = meta.document in self._staged_documents
         if target.exists() or (staged and any(s.target == target for s in self._staged)):
             raise StoreError(f"{meta.document}: version {meta.version} already exists")
-        directory.mkdir(parents=True, exist_ok=True)
         tmp = directory / f"{TMP_DIR_PREFIX}{uuid.uuid4().hex}"
-        tmp.mkdir()
-        checkpoint("version.dir-made")
-        try:
-            write_new(tmp / meta.raw_file, raw)
-            checkpoint("version.raw-written")
-            write_new(tmp / "report.json", report_json or to_json(report))
-            checkpoint("version.report-written")
-            write_new(tmp / "changes.json", to_json(changes))
-            checkpoint("version.changes-written")
-            write_new(tmp / "meta.json", to_json(meta))
-            checkpoint("version.meta-written")
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        files = {
+            meta.raw_file: raw,
+            "report.json": report_json or to_json(report),
+            "changes.json": to_json(changes),
+            "meta.json": to_json(meta),
+        }
+        # written on a writer thread: a run's critical path is this thread, and each file
+        # system call it made waited for the GIL again after it (the fetch threads hold it)
+        written = flusher().submit(write_version_files, tmp, files)
         version = Version(meta=meta, report=report, changes=tuple(changes))
-        files = [tmp / name for name in (meta.raw_file, "report.json", "changes.json", "meta.json")]
-        self._staged.append(Staged(version, tmp, target, [*files, tmp]))
+        self._staged.append(Staged(version, tmp, target, written))
         self._staged_documents.add(meta.document)
         self._commit_when_due()
         return version
@@ -309,15 +339,14 @@ class Store:
         staged, self._staged = self._staged, []
         self._staged_documents.clear()
         if staged:
-            flush_together([path for s in staged for path in s.files])
+            flush_together([path for s in staged for path in written_files(staged, s)])
             for version in staged:
                 os.rename(version.tmp, version.target)
                 self._added[(version.document, version.number)] = version.version
                 checkpoint("version.renamed")
             flush_together(sorted({version.target.parent for version in staged}))
         states, self._unsaved = self._unsaved, {}
-        for state in states.values():
-            self._write_state(state)
+        list(flusher().map(self._write_state, states.values()))
         self._oldest_unsaved = None
 
     def _commit_staged(self, key: str | None = None) -> None:

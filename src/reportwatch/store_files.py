@@ -70,7 +70,7 @@ def flush_together(paths: list[Path]) -> None:
     """Flush files (or folders) already written to disk, all at once, and return when all are:
     flushes issued together share the filesystem's journal commits, where one after another
     each waits for a commit of its own."""
-    list(_flusher().map(fsync_path, paths))
+    list(flusher().map(fsync_path, paths))
 
 
 def fsync_path(path: Path) -> None:
@@ -83,8 +83,8 @@ def fsync_path(path: Path) -> None:
 
 
 @functools.cache
-def _flusher() -> ThreadPoolExecutor:
-    """Return the threads that flush files for `flush_together` (made on first use)."""
+def flusher() -> ThreadPoolExecutor:
+    """Return the threads that write and flush the store's files (made on first use)."""
     return ThreadPoolExecutor(FLUSH_THREADS, thread_name_prefix="flush")
 
 
