@@ -2,32 +2,44 @@
 
 The bytes are decoded (`html_charset`), the page's title and dates kept as metadata
 (`html_metadata`), site chrome dropped and the main content found (`html_chrome`); here the
-content is walked into blocks and tidied. Trees are walked with explicit stacks, never recursion,
-so deep nesting cannot exhaust the stack.
+content is walked into blocks and tidied. The tree is lxml's (`html_tree`): walked with explicit
+stacks or lxml's iterators, never recursion, so deep nesting cannot exhaust the stack.
 """
 
 from __future__ import annotations
 
 import re
-import warnings
+from functools import lru_cache
 
-from bs4 import BeautifulSoup
-from bs4.element import NavigableString, PageElement, Tag
+from lxml import etree
 
 from reportwatch.errors import InputError, ReportwatchError
 from reportwatch.extract import Block, BlockKind, Extracted, collapse, is_chrome_line
 from reportwatch.html_charset import decode_html
 from reportwatch.html_chrome import (
-    HEAD,
     HEADINGS,
     NEVER_TEXT,
     content_root,
     drop_link_lists,
-    holds_content,
-    is_chrome_tag,
-    prune,
+    prune_chrome,
 )
-from reportwatch.html_metadata import LONE_DATE, STAMP, STAMP_LABEL, page_metadata
+from reportwatch.html_events import restored
+from reportwatch.html_metadata import (
+    LONE_DATE,
+    STAMP,
+    STAMP_LABEL,
+    may_hold_stamp,
+    page_metadata,
+)
+from reportwatch.html_tree import (
+    Element,
+    has_descendant,
+    is_comment,
+    is_tag,
+    parse_page,
+    remove,
+    spaced_text,
+)
 
 MEDIA_TYPE = "text/html"
 MAX_HTML_BYTES = 20 * 1024 * 1024
@@ -47,63 +59,73 @@ _KINDS: dict[str, tuple[BlockKind, int]] = {h: ("heading", int(h[1])) for h in H
 }
 
 
-def is_block(tag: Tag) -> bool:
+def is_block(tag: Element) -> bool:
     """Return True for an element that starts and ends a block: a block-level tag, or an inline
     one holding a score line ('Score: 2', '2 - Evidence shows ...') on its own."""
-    if tag.name in _BLOCK_TAGS:
+    if tag.tag in _BLOCK_TAGS:
         return True
-    return tag.name in _INLINE_SCORE and bool(_SCORE_LINE.match(collapse(shallow_text(tag))))
+    return tag.tag in _INLINE_SCORE and bool(_SCORE_LINE.match(collapse(shallow_text(tag))))
 
 
-def shallow_text(tag: Tag) -> str:
-    """Return the text of an element at most two levels deep ('' for a deeper one), so that
-    checking every inline element costs no more than reading the page once."""
-    parts: list[str] = []
-    for child in tag.contents:
-        if isinstance(child, Tag) and any(isinstance(c, Tag) for c in child.contents):
-            return ""
-        parts.append(child.get_text(" ") if isinstance(child, Tag) else str(child))
+def shallow_text(tag: Element) -> str:
+    """Return the text of an element at most two levels deep ('' for a deeper one), a comment's
+    included, so that checking every inline element costs no more than reading the page once."""
+    parts = [] if tag.text is None else [tag.text]
+    for child in tag:
+        if is_tag(child):
+            if any(is_tag(grandchild) for grandchild in child):
+                return ""
+            parts.append(spaced_text(child))
+        elif is_comment(child):
+            parts.append(child.text or " ")  # an empty comment: ' ', as BeautifulSoup kept it
+        if child.tail is not None:
+            parts.append(child.tail)
     return " ".join(parts)
 
 
-def walk(root: Tag) -> list[Block]:
+def walk(root: Element) -> list[Block]:
     """Return the blocks of an element: each block-level element closes the text run before it
-    and its own; the innermost heading or list item gives a run its kind; <br> is a space. The
-    tree is walked with an explicit stack (no recursion)."""
+    and its own; the innermost heading or list item gives a run its kind; <br> is a space.
+    lxml's iterwalk walks the tree (no recursion): an element's text after its start, its tail
+    after its end; a comment's tail, not its text."""
     blocks: list[Block] = []
     runs: list[str] = []
     kinds: list[tuple[BlockKind, int]] = [("paragraph", 0)]
-    stack: list[tuple[PageElement, bool]] = [(root, False)]
+    closes: list[bool] = []  # for each open element: whether its end closes a block
 
     def flush() -> None:
         """Close the open text run as a block of the current kind (nothing when blank)."""
-        if text := collapse("".join(runs)):
+        joined = "".join(runs)
+        if joined and not joined.isspace() and (text := collapse(joined)):
             blocks.append(Block(kinds[-1][0], text, kinds[-1][1]))
         runs.clear()
 
-    while stack:
-        node, leaving = stack.pop()
-        if type(node) is NavigableString:  # not a comment, CDATA, script or style string
-            runs.append(str(node))
-        elif not isinstance(node, Tag):
-            continue
-        elif leaving:
-            flush()
-            kinds.pop()
-        elif node.name == "br":
+    walker = etree.iterwalk(root, events=("start", "end", "comment", "pi"))
+    for event, node in walker:
+        if event == "start" and node.tag == "br":
+            walker.skip_subtree()
+            closes.append(False)
             runs.append(" ")
-        else:
-            if is_block(node):
+        elif event == "start":
+            closes.append(block := is_block(node))
+            if block:
                 flush()
-                kinds.append(_KINDS.get(node.name, kinds[-1]))
-                stack.append((node, True))
-            stack.extend((child, False) for child in reversed(node.contents))
+                kinds.append(_KINDS.get(node.tag, kinds[-1]))
+            if node.text is not None:
+                runs.append(node.text)
+        else:
+            if event == "end" and closes.pop():
+                flush()
+                kinds.pop()
+            if node.tail is not None and node is not root:
+                runs.append(node.tail)
     flush()
     return blocks
 
 
 # --- Tidying -----------------------------------------------------------------------------------
 
+_WORD_CHAR = re.compile(r"\w")
 _CHROME_TEXT = re.compile(
     r"^(skip to\b.*|back to (the )?top|print( this page)?|share( this page)?( on \w+)?"
     r"|(accept|reject)( all| additional| optional)? cookies|cookie (settings|preferences)"
@@ -115,7 +137,16 @@ _CHROME_TEXT = re.compile(
 def is_noise(text: str) -> bool:
     """Return True for block text that is never report text: chrome lines, date stamps, lone dates
     and stamp labels, or no letters or digits at all."""
-    if not re.search(r"\w", STAMP.sub("", text)) or is_chrome_line(text):
+    if not _WORD_CHAR.search(STAMP.sub("", text) if may_hold_stamp(text) else text):
+        return True
+    return len(text.split(None, 20)) <= 20 and is_short_noise(text)  # chrome lines are short
+
+
+@lru_cache(maxsize=4096)
+def is_short_noise(text: str) -> bool:
+    """Return True for text of at most 20 words that is a chrome line, or of at most 8 words that
+    is chrome, a stamp label or a lone date; remembered, as a site's pages share such lines."""
+    if is_chrome_line(text):
         return True
     short = len(text.split()) <= 8
     return short and bool(_CHROME_TEXT.match(text) or STAMP_LABEL.match(text) or LONE_DATE(text))
@@ -140,18 +171,21 @@ def parse_html(raw: bytes, declared_charset: str | None) -> Extracted:
         raise InputError(NO_TEXT)
     if len(raw) > MAX_HTML_BYTES:
         raise InputError(f"HTML page larger than {MAX_HTML_BYTES // (1024 * 1024)} MB")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        soup = BeautifulSoup(decode_html(raw, declared_charset).replace("\x00", ""), "lxml")
-    prune(soup, lambda tag: tag.name in NEVER_TEXT)
-    metadata = page_metadata(soup)
-    prune(soup, lambda t: t.name in HEAD or (is_chrome_tag(t) and not holds_content(t)))
-    root = content_root(soup)
+    page = parse_page(decode_html(raw, declared_charset).replace("\x00", ""))
+    document = page.document  # `page` is held until the page is read (see html_tree.Page)
+    for never_text in list(document.iter(*NEVER_TEXT)):  # those inside others go with them
+        remove(never_text)
+    metadata = page_metadata(document)
+    prune_chrome(document)
+    root = content_root(document)
     drop_link_lists(root)
-    heading = soup.find("h1") if root.find("h1") is None else None
-    blocks = tidy((walk(heading) if heading else []) + walk(root))
+    heading = None if has_descendant(root, "h1") else next(document.iterdescendants("h1"), None)
+    blocks = tidy((walk(heading) if heading is not None else []) + walk(root))
     if not blocks:
         raise InputError(NO_TEXT)
+    if page.from_events:
+        blocks = [Block(block.kind, restored(block.text), block.level) for block in blocks]
+        metadata = {key: restored(value) for key, value in metadata.items()}
     return Extracted(tuple(blocks), MEDIA_TYPE, metadata)
 
 
