@@ -2,10 +2,11 @@
 
 The inputs are the ones `reportwatch ingest` would take (`choose_items`); they run in at most
 `BATCHES` batches of at least `MIN_BATCH` documents, never a task per section (each task run
-costs API calls, and the records run one after the other, so their count is the flow's overhead): one task fetches a batch's URLs ahead (retried,
-see `reportwatch.prefetch`) and starts parsing what they answered (in worker processes, for a
-run of 50 URLs or more: `prefetch.ParseAhead`, as `pipeline.ingest` does), the next runs each
-input through `pipeline.ingest_item`, the pipeline's own code.
+costs API calls, and the records run one after the other, so their count is the flow's
+overhead): one task fetches a batch's URLs ahead (retried, see `reportwatch.prefetch`) and
+starts parsing what they answered (in worker processes, for a run of 50 URLs or more:
+`prefetch.ParseAhead`, as `pipeline.ingest` does), the next runs each input through
+`pipeline.ingest_item`, the pipeline's own code.
 Fetches run up to `MAX_WORKERS` at a time; records run one batch after the other, in input order,
 so versions are numbered exactly as `pipeline.ingest` numbers them. The
 store's lock is held for the whole run. Each run publishes two artifacts: the change summaries
