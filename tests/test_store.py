@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from reportwatch import store as store_module
+from reportwatch import store_files
 from reportwatch.cli import main
 from reportwatch.errors import StoreError
 from reportwatch.normalize import PARSER_VERSION
@@ -35,17 +35,17 @@ def test_interrupted_version_write_leaves_no_version(
 ) -> None:
     invoke("ingest", "seeds")
     (seeds_copy / LEARNING_HF).write_text((seeds_copy / LEARNING_HF).read_text() + "\nNew text.\n")
-    real_write = store_module.write_new
+    real_write = store_files.write_new
 
     def crash_on_meta(path: Path, data: bytes) -> None:
         if path.name == "meta.json":
             raise PowerCut
         real_write(path, data)
 
-    monkeypatch.setattr(store_module, "write_new", crash_on_meta)
+    monkeypatch.setattr(store_files, "write_new", crash_on_meta)
     with pytest.raises(PowerCut):
         CliRunner().invoke(main, ["ingest", f"seeds/{LEARNING_HF}"], catch_exceptions=False)
-    monkeypatch.setattr(store_module, "write_new", real_write)
+    monkeypatch.setattr(store_files, "write_new", real_write)
     document = Path("snapshots/documents") / HF_LEARNING
     assert sorted(p.name for p in document.iterdir()) == ["v0001"]
     status, out, _ = invoke("ingest", f"seeds/{LEARNING_HF}")

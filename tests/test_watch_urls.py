@@ -19,7 +19,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 import reportwatch.http
-from reportwatch import pipeline
+from reportwatch import pipeline, store_files
 from reportwatch.cli import main
 from reportwatch.http import Fetcher
 from reportwatch.http_settings import DEFAULT_SETTINGS, HttpSettings
@@ -109,6 +109,27 @@ def test_an_input_answering_304_again_is_not_rewritten(
     assert page.statuses == [200, 304, 304]
     assert (state_file.read_bytes(), state_file.stat().st_mtime_ns) == first
     assert sorted(p.name for p in state_file.parent.iterdir()) == [state_file.name]
+
+
+def test_a_version_that_cannot_be_written_stops_the_run_and_remembers_nothing(
+    workdir: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page, url = served_learning_page(httpserver)
+
+    def disk_full(path: Path, data: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    real_write = store_files.write_new
+    monkeypatch.setattr(store_files, "write_new", disk_full)
+    result = ingest(url)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: snapshots: could not store versions: ")
+    assert "No space left on device" in result.stderr
+    assert not Store("snapshots").source_path(url).exists()  # no ETag without its version
+    assert Store("snapshots").documents() == []
+    monkeypatch.setattr(store_files, "write_new", real_write)
+    assert statuses(ingest(url)) == [("new", None)]
+    assert page.statuses == [200, 200]  # fetched afresh: nothing was lost
 
 
 @pytest.mark.parametrize(

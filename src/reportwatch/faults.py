@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 
 ENV = "REPORTWATCH_CRASH_AT"
 
@@ -66,6 +67,7 @@ def parse_target(value: str | None) -> tuple[str, int] | None:
 
 _TARGET = parse_target(os.environ.get(ENV))
 _reached = 0
+_counting = threading.Lock()  # checkpoints are reached on writer threads too
 
 
 def checkpoint(name: str) -> None:
@@ -74,6 +76,7 @@ def checkpoint(name: str) -> None:
     global _reached
     if _TARGET is None or name != _TARGET[0]:
         return
-    _reached += 1
-    if _reached == _TARGET[1]:
-        os.kill(os.getpid(), signal.SIGKILL)
+    with _counting:
+        _reached += 1
+        if _reached == _TARGET[1]:
+            os.kill(os.getpid(), signal.SIGKILL)

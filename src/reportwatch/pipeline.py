@@ -253,8 +253,9 @@ def locked_run(
     send: Callable[[Store, NotifyPlan], list[Delivery]] = notify,
 ) -> RunResult:
     """Return a run done under the store's lock: the channels' ledgers opened first (so the
-    run's own changes are owed to them), then `outcomes` run, then (with a plan that sends)
-    each channel sent what it is owed by `send`. `pipeline.ingest` and the Prefect flow both
+    run's own changes are owed to them), then `outcomes` run and the store committed (so its
+    versions and input states are in place), then (with a plan that sends) each channel sent
+    what it is owed by `send`. `pipeline.ingest` and the Prefect flow both
     run this way."""
     with store.locked():
         if plan is not None:

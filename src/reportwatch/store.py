@@ -33,9 +33,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +46,7 @@ from reportwatch.faults import checkpoint
 from reportwatch.model import Change, Report, SourceState, Version, VersionMeta
 from reportwatch.store_files import (
     TMP_DIR_PREFIX,
+    Staged,
     flush_together,
     flusher,
     leftovers,
@@ -55,7 +54,8 @@ from reportwatch.store_files import (
     sha256,
     to_json,
     write_atomic,
-    write_new,
+    write_version_files,
+    written_files,
 )
 
 DEFAULT_LOCK_TIMEOUT = 600.0
@@ -65,61 +65,6 @@ COMMIT_EVERY = 200  # versions staged before a group commit
 COMMIT_SECONDS = 2.0  # ... or this long after the first write waiting for one
 _KEY_PART = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 VERSION_DIR = re.compile(r"^v(\d{4,})$")
-
-
-@dataclass(frozen=True)
-class Staged:
-    """A version written under a temporary name, waiting for the next commit."""
-
-    version: Version
-    tmp: Path
-    target: Path
-    written: Future[list[Path]]  # its files and folder (what to flush), once written
-
-    @property
-    def document(self) -> str:
-        """Return the key of the version's document."""
-        return self.version.meta.document
-
-    @property
-    def number(self) -> int:
-        """Return the version's number."""
-        return self.version.meta.version
-
-
-def write_version_files(tmp: Path, files: dict[str, bytes]) -> list[Path]:
-    """Write a version's files, in order (raw bytes, report, changes, meta), into a new
-    temporary folder `tmp`; return the files and the folder. The folder is removed when a write
-    fails."""
-    tmp.parent.mkdir(parents=True, exist_ok=True)
-    tmp.mkdir()
-    checkpoint("version.dir-made")
-    raw, report, changes, meta = files.items()  # in this order: see `Store.add_version`
-    try:
-        write_new(tmp / raw[0], raw[1])
-        checkpoint("version.raw-written")
-        write_new(tmp / report[0], report[1])
-        checkpoint("version.report-written")
-        write_new(tmp / changes[0], changes[1])
-        checkpoint("version.changes-written")
-        write_new(tmp / meta[0], meta[1])
-        checkpoint("version.meta-written")
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return [*(tmp / name for name in files), tmp]
-
-
-def written_files(staged: list[Staged], version: Staged) -> list[Path]:
-    """Return a staged version's files once written. When a write failed, every staged
-    version's temporary folder is removed and the write's error raised."""
-    try:
-        return version.written.result()
-    except BaseException:
-        for other in staged:
-            other.written.exception()  # wait: a folder still being written is removed next
-            shutil.rmtree(other.tmp, ignore_errors=True)
-        raise
 
 
 class Store:
@@ -187,6 +132,7 @@ class Store:
             except Timeout:
                 raise StoreError(f"{holder}; gave up after {wait:g}s") from None
         try:
+            self._added.clear()  # what another run may have rewritten since
             self.ensure()
             yield
             self.commit()
@@ -194,9 +140,13 @@ class Store:
         finally:
             # a run that raised keeps nothing it had not committed: its staged folders are
             # leftovers (no clean mark), its inputs are fetched afresh next time
+            for version in self._staged:
+                version.written.exception()  # still being written: wait, then remove it
+                shutil.rmtree(version.tmp, ignore_errors=True)
             self._staged.clear()
             self._staged_documents.clear()
             self._unsaved.clear()
+            self._oldest_unsaved = None
             lock.release()
 
     # --- reading ---
@@ -335,16 +285,25 @@ class Store:
         input states saved since: a group commit. Their files are flushed to disk together (one
         journal commit shares many flushes), each folder is renamed into place, the renames
         flushed. A state (its validators) is written only once its version is in place, so a
-        run killed before this point fetches those inputs afresh and loses nothing."""
+        run killed before this point fetches those inputs afresh and loses nothing. Raises
+        StoreError when a version could not be written or flushed; then no staged version is
+        in place and the states saved since the last commit are dropped."""
         staged, self._staged = self._staged, []
         self._staged_documents.clear()
-        if staged:
-            flush_together([path for s in staged for path in written_files(staged, s)])
-            for version in staged:
-                os.rename(version.tmp, version.target)
-                self._added[(version.document, version.number)] = version.version
-                checkpoint("version.renamed")
-            flush_together(sorted({version.target.parent for version in staged}))
+        try:
+            if staged:
+                flush_together([path for s in staged for path in written_files(staged, s)])
+                for version in staged:
+                    os.rename(version.tmp, version.target)
+                    self._added[(version.document, version.number)] = version.version
+                    checkpoint("version.renamed")
+                flush_together(sorted({version.target.parent for version in staged}))
+        except Exception as exc:
+            # the states saved since the last commit may describe versions that are not in
+            # place: dropped, so those inputs are fetched afresh and nothing is lost
+            self._unsaved.clear()
+            self._oldest_unsaved = None
+            raise StoreError(f"{self.root}: could not store versions: {exc}") from exc
         states, self._unsaved = self._unsaved, {}
         list(flusher().map(self._write_state, states.values()))
         self._oldest_unsaved = None

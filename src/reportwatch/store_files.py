@@ -15,14 +15,15 @@ import re
 import shutil
 import uuid
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, SerializeAsAny, TypeAdapter
 
 from reportwatch.faults import checkpoint
-from reportwatch.model import Report
+from reportwatch.model import Report, Version
 
 TMP_DIR_PREFIX = ".tmp-"
 _TMP_FILE = re.compile(r"^\..+\.[0-9a-f]{32}\.tmp$")
@@ -120,3 +121,61 @@ def remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
     else:
         path.unlink(missing_ok=True)
+
+
+# --- versions staged for a group commit ---
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A version written under a temporary name, waiting for the next commit."""
+
+    version: Version
+    tmp: Path
+    target: Path
+    written: Future[list[Path]]  # its files and folder (what to flush), once written
+
+    @property
+    def document(self) -> str:
+        """Return the key of the version's document."""
+        return self.version.meta.document
+
+    @property
+    def number(self) -> int:
+        """Return the version's number."""
+        return self.version.meta.version
+
+
+def write_version_files(tmp: Path, files: dict[str, bytes]) -> list[Path]:
+    """Write a version's files, in order (raw bytes, report, changes, meta), into a new
+    temporary folder `tmp`; return the files and the folder. The folder is removed when a write
+    fails."""
+    tmp.parent.mkdir(parents=True, exist_ok=True)
+    tmp.mkdir()
+    checkpoint("version.dir-made")
+    raw, report, changes, meta = files.items()  # in this order: see `Store.add_version`
+    try:
+        write_new(tmp / raw[0], raw[1])
+        checkpoint("version.raw-written")
+        write_new(tmp / report[0], report[1])
+        checkpoint("version.report-written")
+        write_new(tmp / changes[0], changes[1])
+        checkpoint("version.changes-written")
+        write_new(tmp / meta[0], meta[1])
+        checkpoint("version.meta-written")
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return [*(tmp / name for name in files), tmp]
+
+
+def written_files(staged: list[Staged], version: Staged) -> list[Path]:
+    """Return a staged version's files once written. When a write failed, every staged
+    version's temporary folder is removed and the write's error raised."""
+    try:
+        return version.written.result()
+    except BaseException:
+        for other in staged:
+            other.written.exception()  # wait: a folder still being written is removed next
+            shutil.rmtree(other.tmp, ignore_errors=True)
+        raise
