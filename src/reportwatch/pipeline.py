@@ -222,9 +222,10 @@ def ingest(
     http: HttpSettings = DEFAULT_SETTINGS,
 ) -> RunResult:
     """Ingest inputs into the store under its lock, then (with a plan) send each channel what it
-    is owed; return every input's outcome and every channel's delivery. URLs share one HTTP
-    session for the run, fetching as `http` (the sources file's [http]) says; they are fetched
-    and parsed ahead (`prefetch.Ahead`) while inputs are recorded one at a time, in input order."""
+    is owed; return every input's outcome and every channel's delivery. URLs share one fetcher
+    (its connection pools) for the run, fetching as `http` (the sources file's [http]) says;
+    they are fetched and parsed ahead (`prefetch.Ahead`) while inputs are recorded one at a
+    time, in input order."""
     moment = now or datetime.now(UTC)
     fetcher = url_fetcher(items, http)
     try:

@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import time
 import uuid
 from collections.abc import Iterator
@@ -47,6 +46,7 @@ from reportwatch.model import Change, Report, SourceState, Version, VersionMeta
 from reportwatch.store_files import (
     TMP_DIR_PREFIX,
     Staged,
+    discard,
     flush_together,
     flusher,
     leftovers,
@@ -55,7 +55,6 @@ from reportwatch.store_files import (
     to_json,
     write_atomic,
     write_version_files,
-    written_files,
 )
 
 DEFAULT_LOCK_TIMEOUT = 600.0
@@ -140,9 +139,7 @@ class Store:
         finally:
             # a run that raised keeps nothing it had not committed: its staged folders are
             # leftovers (no clean mark), its inputs are fetched afresh next time
-            for version in self._staged:
-                version.written.exception()  # still being written: wait, then remove it
-                shutil.rmtree(version.tmp, ignore_errors=True)
+            discard(self._staged)
             self._staged.clear()
             self._staged_documents.clear()
             self._unsaved.clear()
@@ -292,17 +289,20 @@ class Store:
         self._staged_documents.clear()
         try:
             if staged:
-                flush_together([path for s in staged for path in written_files(staged, s)])
+                flush_together([path for s in staged for path in s.written.result()])
                 for version in staged:
                     os.rename(version.tmp, version.target)
                     self._added[(version.document, version.number)] = version.version
                     checkpoint("version.renamed")
                 flush_together(sorted({version.target.parent for version in staged}))
-        except Exception as exc:
+        except BaseException as exc:
             # the states saved since the last commit may describe versions that are not in
             # place: dropped, so those inputs are fetched afresh and nothing is lost
+            discard(staged)
             self._unsaved.clear()
             self._oldest_unsaved = None
+            if not isinstance(exc, Exception):
+                raise
             raise StoreError(f"{self.root}: could not store versions: {exc}") from exc
         states, self._unsaved = self._unsaved, {}
         list(flusher().map(self._write_state, states.values()))

@@ -169,13 +169,9 @@ def write_version_files(tmp: Path, files: dict[str, bytes]) -> list[Path]:
     return [*(tmp / name for name in files), tmp]
 
 
-def written_files(staged: list[Staged], version: Staged) -> list[Path]:
-    """Return a staged version's files once written. When a write failed, every staged
-    version's temporary folder is removed and the write's error raised."""
-    try:
-        return version.written.result()
-    except BaseException:
-        for other in staged:
-            other.written.exception()  # wait: a folder still being written is removed next
-            shutil.rmtree(other.tmp, ignore_errors=True)
-        raise
+def discard(staged: list[Staged]) -> None:
+    """Remove staged versions' temporary folders, once their writer threads are done with
+    them (a folder still being written is waited for, then removed)."""
+    for version in staged:
+        version.written.exception()
+        shutil.rmtree(version.tmp, ignore_errors=True)
