@@ -20,20 +20,27 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 SAMPLE_SECONDS = 0.1
 
 
+def proc_stats() -> Iterator[tuple[int, list[str]]]:
+    """Yield each running process's pid and the fields of its /proc/<pid>/stat after the
+    command name (state, ppid, pgrp, ...); a process gone meanwhile is skipped."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            yield int(stat.parent.name), stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+
+
 def children(pid: int) -> list[int]:
     """Return a process's descendants (pids), read from /proc."""
     parents: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    for child, fields in proc_stats():
+        parents.setdefault(int(fields[1]), []).append(child)
     found, todo = [], [pid]
     while todo:
         kids = parents.get(todo.pop(), [])

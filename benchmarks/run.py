@@ -31,6 +31,7 @@ from typing import Any
 import httpx
 
 from benchmarks.corpus import DOCS_PER_AUTHORITY, PHASES, STATE_OF_PHASE, write_corpus
+from benchmarks.measure import proc_stats
 from benchmarks.server import CorpusServer
 from benchmarks.tools import Reportwatch, Run, Urlwatch
 
@@ -89,11 +90,7 @@ def free_port() -> int:
 def group_cpu(pgid: int) -> float:
     """Return the CPU seconds (user + system) used so far by the processes of a process group."""
     total, tick = 0, os.sysconf("SC_CLK_TCK")
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
+    for _, fields in proc_stats():
         if int(fields[2]) == pgid:
             total += int(fields[11]) + int(fields[12])
     return total / tick
