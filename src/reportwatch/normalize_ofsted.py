@@ -62,8 +62,8 @@ def judgement_heading(block: Block) -> tuple[str, str] | None:
     """Return (judgement, grade) when a block is a judgement section heading: '<judgement>:
     <grade>', '<judgement> is: <grade>', or (naming the judgement exactly) '<judgement> <grade>'
     and '<judgement> is <grade>.'."""
-    match = _JUDGEMENT_HEADING.match(block.text)
-    if not match or len(block.text) > 160:
+    # the length first: on a long paragraph the pattern's lazy name tries every position
+    if len(block.text) > 160 or not (match := _JUDGEMENT_HEADING.match(block.text)):
         return None
     exact = fold(match["name"]) in _JUDGEMENT_NAMES
     if ":" not in match["sep"] and not exact:

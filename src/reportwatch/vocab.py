@@ -3,6 +3,7 @@ ILACS judgements and grades; the chrome that surrounds reports on the web. Facts
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -129,13 +130,19 @@ CHROME_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
 # --- Lookups -----------------------------------------------------------------------------------
 
 
+_APOSTROPHES = re.compile(r"[’'`]")
+_NOT_WORD = re.compile(r"[^a-z0-9]+")
+
+
+@functools.lru_cache(maxsize=8192)
 def fold(text: str) -> str:
     """Return text folded for comparison: lower case, '&' as 'and', no punctuation or apostrophes,
     single spaces."""
-    text = unicodedata.normalize("NFKC", text).lower().replace("&", " and ")
-    text = re.sub(r"[’'`]", "", text)
-    text = re.sub(r"[^a-z0-9]+", " ", text)
-    return text.strip()
+    # cached: a page's parsers fold the same block texts several times each
+    if not text.isascii():  # NFKC leaves ASCII as it is
+        text = unicodedata.normalize("NFKC", text)
+    text = _APOSTROPHES.sub("", text.lower().replace("&", " and "))
+    return _NOT_WORD.sub(" ", text).strip()
 
 
 _STATEMENT_LOOKUP = {fold(s): s for s in STATEMENTS} | {
