@@ -20,6 +20,7 @@ never ask the Prefect API anything.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -152,7 +153,7 @@ def fetch_batch(
     fetcher: UrlFetcher | None,
     ahead: Prefetched,
     limits: Limits,
-    parsing: ParseAhead,
+    parsing: ParseAhead[pipeline.Prepared],
 ) -> int:
     """Fetch a batch's URLs ahead (local files are read when recorded) into `ahead`, and start
     parsing what they answered (`parsing`, in worker processes for a large run); return how
@@ -180,7 +181,11 @@ def fetch_batch(
 
 @task(name="record-batch", cache_policy=NO_CACHE)
 def record_batch(
-    batch: list[Item], store: Store, ahead: Prefetched, parsing: ParseAhead, now: datetime
+    batch: list[Item],
+    store: Store,
+    ahead: Prefetched,
+    parsing: ParseAhead[pipeline.Prepared],
+    now: datetime,
 ) -> list[Outcome]:
     """Run each input of a batch through `pipeline.ingest_item` (URLs replayed from `ahead`,
     their reports from `parsing` when parsed ahead)."""
@@ -202,7 +207,7 @@ def run_batches(items: Sequence[Item], store: Store, fetcher: UrlFetcher | None)
     ahead, limits = Prefetched(), existing_limits(items)
     urls = sum(1 for item in items if is_url(item.location))
     recorded: list[PrefectFuture[list[Outcome]]] = []
-    with ParseAhead(pipeline.parse, urls) as parsing:
+    with ParseAhead(functools.partial(pipeline.prepare_parsed, store.root), urls) as parsing:
         for batch in batches(items):
             fetched = fetch_batch.submit(batch, store, fetcher, ahead, limits, parsing)
             after: list[PrefectFuture[Any]] = [fetched, *recorded[-1:]]

@@ -63,3 +63,66 @@ def test_fetching_ahead_stores_what_one_at_a_time_stores(
         assert got == expected, phase
         assert store_files(ahead.root) == store_files(plain.root), phase
     assert [o.status for o in got[-2:]] == ["unchanged", "failed"]
+
+
+def mirrored(folder: Path) -> str:
+    """Add `/mirror` to every state of a corpus: in each, the page a document's URL serves in
+    the changed phase (a later version of it); return that document's path."""
+    truth = json.loads((folder / "truth.json").read_text())
+    path = next(iter(truth["phases"]["changed"]))
+    later = json.loads((folder / "state-2" / "index.json").read_text())[path]
+    for state in sorted(folder.glob("state-*")):
+        index = json.loads((state / "index.json").read_text())
+        mirror = state / "files" / "mirror"
+        mirror.write_bytes((folder / "state-2" / "files" / later["file"]).read_bytes())
+        index["/mirror"] = {**later, "file": mirror.name}
+        (state / "index.json").write_text(json.dumps(index))
+    return str(path)
+
+
+@pytest.fixture
+def mirror(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str, str]]:
+    """Serve a two-authority corpus with `/mirror` (`mirrored`) on loopback, parsed ahead in
+    worker processes; yield the document's URL, the mirror's URL and the document's change
+    kinds in the changed phase."""
+    monkeypatch.setattr(prefetch, "POOL_MIN_URLS", 1)
+    write_corpus(tmp_path / "corpus", 2)
+    path = mirrored(tmp_path / "corpus")
+    kinds = json.loads((tmp_path / "corpus" / "truth.json").read_text())["phases"]["changed"]
+    server = CorpusServer(tmp_path / "corpus").start()
+    server.switch(0)
+    try:
+        yield server.base + path, server.base + "/mirror", kinds[path]
+    finally:
+        server.stop()
+
+
+def test_two_urls_of_one_document_parsed_ahead_are_versions_one_after_the_other(
+    mirror: tuple[str, str, str], tmp_path: Path
+) -> None:
+    # both URLs are parsed and diffed in worker processes against the store as it was (no
+    # version): the second must be diffed again against the first once that is stored
+    page, copy, kinds = mirror
+    ahead, plain = Store(tmp_path / "ahead"), Store(tmp_path / "plain")
+    expected = one_at_a_time(plain, [page, copy])
+    got = ingest([Item(page), Item(copy)], ahead, now=NOW, http=SETTINGS).outcomes
+    assert [(o.status, o.version) for o in got] == [("new", 1), ("changed", 2)]
+    assert sorted({c.kind.value for c in got[1].changes} - {"republished"}) == kinds
+    assert got == expected
+    assert store_files(ahead.root) == store_files(plain.root)
+
+
+def test_an_input_that_answers_304_shows_the_version_written_before_it_in_the_run(
+    mirror: tuple[str, str, str], tmp_path: Path
+) -> None:
+    # the 304's latest report is read ahead, on a fetch thread, before the URL listed first
+    # stores a newer version of the same document: the run must show that newer one
+    page, copy, _ = mirror
+    ahead, plain = Store(tmp_path / "ahead"), Store(tmp_path / "plain")
+    ingest([Item(page)], ahead, now=NOW, http=SETTINGS)
+    one_at_a_time(plain, [page])
+    expected = one_at_a_time(plain, [copy, page])
+    got = ingest([Item(copy), Item(page)], ahead, now=NOW, http=SETTINGS).outcomes
+    assert [(o.status, o.version) for o in got] == [("changed", 2), ("unchanged", 2)]
+    assert got == expected
+    assert store_files(ahead.root) == store_files(plain.root)

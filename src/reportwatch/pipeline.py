@@ -7,6 +7,7 @@ outcome and nothing stored is touched.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,7 +32,7 @@ from reportwatch.model import (
 )
 from reportwatch.normalize import PARSER_VERSION, Defaults, normalize
 from reportwatch.notify import Delivery, NotifyPlan, notify
-from reportwatch.prefetch import Ahead, Parse
+from reportwatch.prefetch import Ahead
 from reportwatch.sources import Item
 from reportwatch.store import Store
 from reportwatch.store_files import report_hash, sha256, to_json
@@ -104,20 +105,71 @@ def changes_against(key: str, report: Report, latest: Version | None) -> tuple[i
     return latest.meta.version + 1, diff_reports(latest.report, report, key)
 
 
-def record(store: Store, fetched: Fetched, report: Report, now: datetime) -> Outcome:
-    """Store a new version when the report differs from the latest one; return the outcome.
+@dataclass(frozen=True)
+class Prepared:
+    """A fetched input made ready to record: its report, its document's key and its change
+    records against the document's latest version as the store held it when read (`base`, None
+    for a document not stored yet). `changes` is empty when the input is unchanged (then
+    `base_report` is the stored report); `report_json` is the report as stored, when it changed.
+    Made where the input was parsed, so that a worker process does this work."""
 
-    Identical bytes, or bytes that normalize to the same report, create no version."""
+    report: Report
+    key: str
+    raw_sha256: str
+    base: int | None
+    changes: list[Change]
+    base_report: Report | None = None
+    report_json: bytes | None = None
+
+
+Prepare = Callable[[Fetched, Defaults], Prepared]
+
+
+def prepare(store: Store, fetched: Fetched, report: Report) -> Prepared:
+    """Return fetched bytes and their report made ready to record against the store as it is
+    now: identical bytes, or bytes that normalize to the same report, have no changes."""
     key = document_key(report, fetched.location)
-    latest = store.latest(key)
+    latest = store.head(key)
     raw_sha256 = sha256(fetched.raw)
+    base = latest.meta.version if latest else None
     if latest is not None and latest.meta.raw_sha256 == raw_sha256:
-        return Outcome(fetched.location, "unchanged", key, latest.meta.version, latest.report)
-    number, changes = changes_against(key, report, latest)
-    checkpoint("diff.done")
+        return Prepared(report, key, raw_sha256, base, [], latest.report)
+    changes = changes_against(key, report, latest)[1]
     if not changes:
-        assert latest is not None
-        return Outcome(fetched.location, "unchanged", key, latest.meta.version, latest.report)
+        return Prepared(report, key, raw_sha256, base, [], latest.report if latest else None)
+    return Prepared(report, key, raw_sha256, base, changes, report_json=to_json(report))
+
+
+def prepare_parsed(root: Path, fetched: Fetched, defaults: Defaults) -> Prepared:
+    """Return fetched bytes parsed (`parse`) and prepared (`prepare`) against the store at
+    `root`, read without its lock: what a parse worker process runs. Only the run holding the
+    lock writes, and `record` prepares again an input whose document it wrote after the read."""
+    return prepare(store_reader(root), fetched, parse(fetched, defaults))
+
+
+@functools.cache
+def store_reader(root: Path) -> Store:
+    """Return a Store for reading at `root` (one a process)."""
+    return Store(root)
+
+
+def preparer(store: Store) -> Prepare:
+    """Return what parses and prepares fetched bytes against `store` in this process."""
+    return lambda fetched, defaults: prepare(store, fetched, parse(fetched, defaults))
+
+
+def record(store: Store, fetched: Fetched, prepared: Prepared, now: datetime) -> Outcome:
+    """Store a new version when the prepared input has changes; return the outcome. An input
+    whose document had a version written in this run after it was prepared is prepared again."""
+    if store.wrote(prepared.key):
+        prepared = prepare(store, fetched, prepared.report)
+    key, report, base = prepared.key, prepared.report, prepared.base
+    checkpoint("diff.done")
+    if not prepared.changes:
+        assert base is not None and prepared.base_report is not None
+        return Outcome(fetched.location, "unchanged", key, base, prepared.base_report)
+    number = (base or 0) + 1
+    report_json = prepared.report_json or to_json(report)
     meta = VersionMeta(
         document=key,
         version=number,
@@ -125,15 +177,15 @@ def record(store: Store, fetched: Fetched, report: Report, now: datetime) -> Out
         media_type=report.source.media_type,
         ingested_at=now.isoformat(timespec="seconds"),
         raw_file=f"raw.{RAW_SUFFIX.get(report.source.media_type, 'txt')}",
-        raw_sha256=raw_sha256,
-        report_sha256=sha256(report_json := to_json(report)),
+        raw_sha256=prepared.raw_sha256,
+        report_sha256=sha256(report_json),
         parser_version=PARSER_VERSION,
         authority_from_config=report.authority if report.authority_from == "config" else None,
         http=fetched.http,
     )
-    store.add_version(meta, fetched.raw, report, changes, report_json)
+    store.add_version(meta, fetched.raw, report, prepared.changes, report_json)
     status: Status = "new" if number == 1 else "changed"
-    return Outcome(fetched.location, status, key, number, report, changes)
+    return Outcome(fetched.location, status, key, number, report, prepared.changes)
 
 
 def run_stages(
@@ -142,23 +194,23 @@ def run_stages(
     now: datetime,
     state: SourceState,
     fetcher: UrlFetcher | None,
-    parser: Parse = parse,
+    preparing: Prepare | None = None,
 ) -> tuple[Outcome, Fetched]:
-    """Run one input through fetch -> extract -> normalize (`parser`) -> store -> diff; a 304
-    answer is "unchanged" without parsing anything."""
+    """Run one input through fetch -> extract -> normalize -> diff (`preparing`, by default in
+    this process) -> store; a 304 answer is "unchanged" without parsing anything."""
     fetched = fetch(item.location, fetcher, state.validators or None)
     checkpoint("fetch.done")
     if fetched.not_modified and state.document and (latest := store.latest_report(state.document)):
         number, report = latest
         return Outcome(item.location, "unchanged", state.document, number, report), fetched
     try:
-        report = parser(fetched, item.defaults)
+        prepared = (preparing or preparer(store))(fetched, item.defaults)
     except IncompleteReport as exc:
         folder = store.quarantine(
             item.location, fetched.raw, str(exc), now.isoformat("T", "seconds")
         )
         raise IncompleteReport(f"{exc}; quarantined in {folder}") from exc
-    return record(store, fetched, report, now), fetched
+    return record(store, fetched, prepared, now), fetched
 
 
 def ingest_item(
@@ -166,15 +218,15 @@ def ingest_item(
     item: Item,
     now: datetime,
     fetcher: UrlFetcher | None = None,
-    parser: Parse = parse,
+    preparing: Prepare | None = None,
 ) -> Outcome:
-    """Run one input through every stage (`parser`: `parse`, or one that hands over reports
-    parsed ahead) and remember how it went (validators, consecutive failures); a failure becomes
-    the outcome's one-line error and touches nothing stored."""
+    """Run one input through every stage (`preparing`: by default in this process, or what
+    hands over inputs prepared ahead) and remember how it went (validators, consecutive
+    failures); a failure becomes the outcome's one-line error and touches nothing stored."""
     state = store.source_state(item.location)
     when = now.isoformat(timespec="seconds")
     try:
-        outcome, fetched = run_stages(store, item, now, state, fetcher, parser)
+        outcome, fetched = run_stages(store, item, now, state, fetcher, preparing)
     except StoreError:
         raise
     except ReportwatchError as exc:
@@ -276,7 +328,7 @@ def ingest_all(
     fetched and parsed ahead when there is a fetcher."""
     if fetcher is None:
         return [ingest_item(store, item, now) for item in items]
-    with Ahead(store, fetcher, items, parse) as ahead:
+    with Ahead(store, fetcher, items, functools.partial(prepare_parsed, store.root)) as ahead:
         return [ingest_item(store, item, now, ahead, ahead.parse) for item in items]
 
 

@@ -21,17 +21,22 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from typing import Self
+from contextlib import suppress
+from typing import Generic, Self, TypeVar
 
-from reportwatch.errors import InputError, is_transient
+from reportwatch.errors import InputError, StoreError, is_transient
 from reportwatch.fetch import Fetched, UrlFetcher, is_url
-from reportwatch.model import Report
 from reportwatch.normalize import Defaults
 from reportwatch.sources import Item
 from reportwatch.store import Store
 
-Parse = Callable[[Fetched, Defaults], Report]
-FETCH_WORKERS = 4  # threads fetching ahead; the Fetcher's per-host limit still holds
+R = TypeVar("R")  # what parsing gives (the pipeline's: a report prepared to record)
+# threads fetching ahead (the Fetcher's per-host limit still holds): more only queue for the
+# GIL, 2 ran an all-304 run of 1,683 URLs in 2.3 s where 4 took 2.7 s
+FETCH_WORKERS = 2
+# URLs fetched (and being parsed) ahead of the one being recorded: enough to keep both parse
+# workers busy past a slow PDF (a cold run of 1,683 took 8.8 s with 16, 9.8-11.2 s with 4)
+AHEAD = 16
 PARSE_WORKERS = 2  # processes parsing ahead, at most one a core
 # a run of fewer URLs parses in-process: starting a worker process costs about half a second
 POOL_MIN_URLS = 50
@@ -95,18 +100,19 @@ class Prefetched:
         return answer
 
 
-class ParseAhead:
+class ParseAhead(Generic[R]):
     """Parses fetched bytes in worker processes ahead of their turn to be recorded, when a run is
-    large enough to pay for the workers, and hands each report over once. Thread-safe; close it
+    large enough to pay for the workers, and hands each result (`parse`'s: the pipeline's
+    parses and prepares them to record) over once. Thread-safe; close it
     (or use `with`) to stop its workers."""
 
-    def __init__(self, parse: Parse, urls: int) -> None:
+    def __init__(self, parse: Callable[[Fetched, Defaults], R], urls: int) -> None:
         """Prepare to parse with `parse` the answers of a run of `urls` URLs (in worker
         processes, started on first need, when there are POOL_MIN_URLS of them or more)."""
         self._parse = parse
         self._use_pool = urls >= POOL_MIN_URLS and (os.cpu_count() or 1) > 1
         self._pool: ProcessPoolExecutor | None = None
-        self._parsed: dict[str, tuple[Fetched, Future[Report]]] = {}
+        self._parsed: dict[str, tuple[Fetched, Future[R]]] = {}
         self._lock = threading.Lock()
 
     def start(self, fetched: Fetched, defaults: Defaults) -> None:
@@ -130,8 +136,8 @@ class ParseAhead:
                 )
             return self._pool
 
-    def parse(self, fetched: Fetched, defaults: Defaults) -> Report:
-        """Return the report of fetched bytes: the one parsed ahead for exactly these bytes,
+    def parse(self, fetched: Fetched, defaults: Defaults) -> R:
+        """Return what parsing gives of fetched bytes: parsed ahead for exactly these bytes,
         else parsed now. Raises what parsing raises."""
         with self._lock:
             ahead = self._parsed.pop(fetched.location, None)
@@ -153,11 +159,11 @@ class ParseAhead:
         self.close()
 
 
-class Ahead:
+class Ahead(Generic[R]):
     """Fetches a run's URLs ahead of the in-order record loop of `pipeline.ingest`, a few at a
     time on threads (the `Fetcher`'s per-host limits still hold), and parses what they answered
     in worker processes when the run is large enough to pay for them. As a `UrlFetcher` it hands
-    each URL's answer to `ingest_item`; `parse` hands over the report parsed ahead.
+    each URL's answer to `ingest_item`; `parse` hands over what was parsed ahead.
 
     Only the first occurrence of a URL is fetched ahead, with the validators its state holds
     before the run (nothing earlier in the run writes them); a URL listed again is fetched when
@@ -168,7 +174,7 @@ class Ahead:
         store: Store,
         fetcher: UrlFetcher,
         items: Sequence[Item],
-        parse: Parse,
+        parse: Callable[[Fetched, Defaults], R],
         workers: int = FETCH_WORKERS,
     ) -> None:
         """Prepare to fetch `items`' URLs ahead through `fetcher`, reading validators from
@@ -179,7 +185,7 @@ class Ahead:
             if is_url(item.location):
                 first.setdefault(item.location, item)
         self._queue = list(first.values())
-        self._window = 2 * workers
+        self._window = AHEAD
         self._answers = Prefetched()
         self._threads = ThreadPoolExecutor(workers, thread_name_prefix="fetch-ahead")
         self._pending: dict[str, Future[None]] = {}
@@ -199,11 +205,17 @@ class Ahead:
             self._pending[item.location] = self._threads.submit(self._prepare, item)
 
     def _prepare(self, item: Item) -> None:
-        """Fetch one URL (on a fetch thread) and, when it answered bytes, start parsing them."""
-        validators = self._store.source_state(item.location).validators or None
-        self._answers.fetch_into(self._fetcher, item.location, validators)
-        if (fetched := self._answers.answered(item.location)) is not None:
+        """Fetch one URL (on a fetch thread) and, when it answered bytes, start parsing them;
+        when it answered 304, read its document's latest report (what the run shows of it)."""
+        state = self._store.source_state(item.location)
+        self._answers.fetch_into(self._fetcher, item.location, state.validators or None)
+        if (fetched := self._answers.answered(item.location)) is None:
+            return
+        if not fetched.not_modified:
             self._parsing.start(fetched, item.defaults)
+        elif state.document:
+            with suppress(StoreError):  # read again when its turn comes, and reported then
+                self._store.read_latest_report_ahead(state.document)
 
     def fetch(self, url: str, validators: dict[str, str] | None = None) -> Fetched:
         """Return (or raise) what a URL answered when fetched ahead; a URL not fetched ahead
@@ -215,8 +227,8 @@ class Ahead:
         pending.result()
         return self._answers.take(url)
 
-    def parse(self, fetched: Fetched, defaults: Defaults) -> Report:
-        """Return the report of fetched bytes: the one parsed ahead, else parsed now (see
+    def parse(self, fetched: Fetched, defaults: Defaults) -> R:
+        """Return what parsing gives of fetched bytes: parsed ahead, else parsed now (see
         `ParseAhead.parse`). Raises what parsing raises."""
         return self._parsing.parse(fetched, defaults)
 

@@ -101,7 +101,7 @@ def documents_listing(store: Store, as_json: bool) -> str:
     """Return every stored document with its version count, latest time and verdict."""
     rows = []
     for key in store.documents():
-        latest = store.latest(key)
+        latest = store.head(key)
         assert latest is not None
         verdicts = render.report_rows(latest.report)
         verdict = verdicts[0][1] if verdicts else ""

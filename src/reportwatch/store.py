@@ -79,8 +79,11 @@ class Store:
         self._staged_documents: set[str] = set()
         self._unsaved: dict[str, SourceState] = {}  # saved states, written at the next commit
         self._saved: dict[str, SourceState | None] = {}  # states as read or written
+        self._saved_in_run: set[str] = set()  # inputs whose state this run saved
+        self._reports: dict[str, tuple[int, Report]] = {}  # latest reports read (`latest_report`)
         self._oldest_unsaved: float | None = None
         self._added: dict[tuple[str, int], Version] = {}  # versions this Store committed
+        self._written: set[str] = set()  # documents this Store wrote a version of, staged or not
 
     # --- opening and locking ---
 
@@ -131,7 +134,10 @@ class Store:
             except Timeout:
                 raise StoreError(f"{holder}; gave up after {wait:g}s") from None
         try:
-            self._added.clear()  # what another run may have rewritten since
+            # what another run may have rewritten since
+            for cache in (self._added, self._written, self._saved, self._saved_in_run):
+                cache.clear()
+            self._reports.clear()
             self.ensure()
             yield
             self.commit()
@@ -169,10 +175,15 @@ class Store:
     def versions(self, key: str) -> list[int]:
         """Return a document's version numbers, oldest first ([] for an unknown document)."""
         self._commit_staged(key)
-        directory = self.document_dir(key)
-        if not directory.is_dir():
+        return self._numbers_on_disk(key)
+
+    def _numbers_on_disk(self, key: str) -> list[int]:
+        """Return the version numbers a document's folder holds, oldest first."""
+        try:
+            names = os.listdir(self.document_dir(key))
+        except (FileNotFoundError, NotADirectoryError):
             return []
-        found = (VERSION_DIR.match(p.name) for p in directory.iterdir())
+        found = (VERSION_DIR.match(name) for name in names)
         return sorted(int(m.group(1)) for m in found if m)
 
     def version_dir(self, key: str, number: int) -> Path:
@@ -200,28 +211,48 @@ class Store:
             parsed = tuple(Change.model_validate(c) for c in changes)
         except (ValueError, ValidationError) as exc:
             raise StoreError(f"{changes_path}: not valid change records") from exc
-        return Version(
-            meta=self.read_model(directory / "meta.json", VersionMeta),
-            report=self.read_model(directory / "report.json", Report),
-            changes=parsed,
-        )
+        return self._without_changes(key, number).model_copy(update={"changes": parsed})
 
-    def latest(self, key: str) -> Version | None:
-        """Return a document's newest version, or None when it has none."""
+    def _without_changes(self, key: str, number: int) -> Version:
+        """Return one version as this run wrote it, else its meta.json and report.json alone."""
+        if (added := self._added.get((key, number))) is not None:
+            return added
+        directory = self.version_dir(key, number)
+        meta = self.read_model(directory / "meta.json", VersionMeta)
+        return Version(meta=meta, report=self._report_of(key, number))
+
+    def _report_of(self, key: str, number: int) -> Report:
+        """Return one version's report: as this run wrote it, else its report.json alone."""
+        if (added := self._added.get((key, number))) is not None:
+            return added.report
+        report: Report = self.read_model(self.version_dir(key, number) / "report.json", Report)
+        return report
+
+    def head(self, key: str) -> Version | None:
+        """Return a document's newest version without its change records (its meta.json and
+        report.json alone), or None when it has none: what a new input is compared with."""
         numbers = self.versions(key)
-        return self.load(key, numbers[-1]) if numbers else None
+        return self._without_changes(key, numbers[-1]) if numbers else None
+
+    def wrote(self, key: str) -> bool:
+        """Return True when this run (under the lock) wrote a version of the document `key`."""
+        return key in self._written
 
     def latest_report(self, key: str) -> tuple[int, Report] | None:
         """Return a document's newest version number and report (its report.json alone), or
-        None when it has none: what a run shows of an input that answered 304."""
+        None when it has none: what a run shows of an input that answered 304 (read ahead by
+        `read_latest_report_ahead` unless the run has written a version of it since)."""
+        if key not in self._written and (known := self._reports.get(key)) is not None:
+            return known
         numbers = self.versions(key)
-        if not numbers:
-            return None
-        if (added := self._added.get((key, numbers[-1]))) is not None:
-            return numbers[-1], added.report
-        path = self.version_dir(key, numbers[-1]) / "report.json"
-        report: Report = self.read_model(path, Report)
-        return numbers[-1], report
+        return (numbers[-1], self._report_of(key, numbers[-1])) if numbers else None
+
+    def read_latest_report_ahead(self, key: str) -> None:
+        """Read a document's newest report, on any thread, for `latest_report` to give later in
+        the run (a fetch thread does this for an input that answered 304). Never commits; what
+        the run writes of the document meanwhile makes the read unused."""
+        if key not in self._written and (numbers := self._numbers_on_disk(key)):
+            self._reports[key] = (numbers[-1], self._report_of(key, numbers[-1]))
 
     def raw(self, key: str, number: int) -> bytes:
         """Return the raw input bytes a version was made from."""
@@ -274,6 +305,7 @@ class Store:
         version = Version(meta=meta, report=report, changes=tuple(changes))
         self._staged.append(Staged(version, tmp, target, written))
         self._staged_documents.add(meta.document)
+        self._written.add(meta.document)
         self._commit_when_due()
         return version
 
@@ -342,6 +374,9 @@ class Store:
         """Return what the store remembers about an input (a fresh state for a new one)."""
         if (unsaved := self._unsaved.get(location)) is not None:
             return unsaved
+        if location in self._saved and location not in self._saved_in_run:
+            known = self._saved[location]  # as read before (by a fetch thread, ahead)
+            return known or SourceState(location=location)
         path = self.source_path(location)
         found = self.cached_state(path) if path.exists() else None
         self._saved[location] = found
@@ -370,6 +405,7 @@ class Store:
         if location not in self._unsaved and self._saved.get(location, False) == state:
             return
         self._unsaved[location] = state
+        self._saved_in_run.add(location)
         self._commit_when_due()
 
     def _write_state(self, state: SourceState) -> None:
