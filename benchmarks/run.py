@@ -5,6 +5,7 @@ cost grows with the number of documents.
     python -m benchmarks.run                      # 153 authorities: 1,683 documents, with Prefect
     python -m benchmarks.run --growth 150,1500,15000
     python -m benchmarks.run --authorities 20 --no-prefect   # a quick look
+    python -m benchmarks.run --repeat 3           # the whole comparison 3 times: medians
 
 Writes `results.json` and `results.md` (the tables the README quotes) under --out.
 """
@@ -19,6 +20,7 @@ import platform
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -228,6 +230,56 @@ def growth(out: Path, sizes: list[int]) -> list[dict[str, Any]]:
     return rows
 
 
+# --- repeated comparisons ------------------------------------------------------------------
+
+MEASURES = ("wall", "cpu", "peak_mb", "tree_peak_mb")
+VERSUS_URLWATCH = ("reportwatch", "urlwatch")
+PREFECT_SHARE = ("reportwatch (Prefect flow)", "reportwatch")
+
+
+def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return the comparison whose measures (wall, CPU, memory) are each the median of the
+    same tool's in the same phase over `runs`; alerts and the rest are the first run's (the
+    corpus and the tools are the same each time)."""
+    merged: dict[str, Any] = json.loads(json.dumps(runs[0]))
+    for phase, tools in merged["phases"].items():
+        for name, entry in tools.items():
+            for measure in MEASURES:
+                entry[measure] = statistics.median(r["phases"][phase][name][measure] for r in runs)
+    return merged
+
+
+def ratios(compared: dict[str, Any], pair: tuple[str, str]) -> dict[str, float]:
+    """Return, per phase, the wall time of one tool over another's (`pair`), when both ran."""
+    found = {}
+    for phase, tools in compared["phases"].items():
+        if pair[0] in tools and pair[1] in tools:
+            found[phase] = tools[pair[0]]["wall"] / tools[pair[1]]["wall"]
+    return found
+
+
+def ratio_lines(runs: list[dict[str, Any]]) -> list[str]:
+    """Return the Markdown table of each run's ratios (reportwatch / urlwatch per phase, and
+    the Prefect flow over the plain pipeline), and their medians."""
+    header = [f"{phase} vs urlwatch" for phase in PHASES] + ["Prefect flow vs plain, cold"]
+    lines = ["| run | " + " | ".join(header) + " |", "|---|" + "---:|" * len(header)]
+    rows = [
+        [*(ratios(r, VERSUS_URLWATCH).get(p) for p in PHASES), ratios(r, PREFECT_SHARE).get("cold")]
+        for r in runs
+    ]
+    for number, row in enumerate(rows, 1):
+        lines.append(f"| {number} | " + " | ".join(ratio_text(v) for v in row) + " |")
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    middle = [None if None in column else statistics.median(column) for column in columns]
+    lines.append("| median | " + " | ".join(ratio_text(v) for v in middle) + " |")
+    return lines
+
+
+def ratio_text(value: float | None) -> str:
+    """Return a ratio as Markdown: 0.29 or '–' when not measured."""
+    return "–" if value is None else f"{value:.2f}"
+
+
 # --- reporting -----------------------------------------------------------------------------
 
 
@@ -275,6 +327,9 @@ def markdown(results: dict[str, Any]) -> str:
             "Store on disk after the four phases (MB): "
             + ", ".join(f"{name} {mb:.1f}" for name, mb in compared["store_mb"].items()),
         ]
+        if len(runs := results.get("compare_runs", [])) > 1:
+            lines += ["", f"Medians of {len(runs)} runs above. Wall time ratios, run by run:", ""]
+            lines += ratio_lines(runs)
     if results.get("growth"):
         lines += [
             "",
@@ -299,12 +354,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-prefect", action="store_true", help="skip the Prefect flow runs")
     parser.add_argument("--no-compare", action="store_true", help="only the growth runs")
     parser.add_argument("--growth", default="", help="document counts, e.g. 150,1500,15000")
+    parser.add_argument("--repeat", type=int, default=1, help="comparisons to take medians of")
     parser.add_argument("--out", type=Path, default=Path("bench-out"))
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"machine": machine()}
     if not args.no_compare:
-        results["compare"] = compare(args.out.resolve(), args.authorities, not args.no_prefect)
+        runs = [
+            compare(args.out.resolve(), args.authorities, not args.no_prefect)
+            for _ in range(max(1, args.repeat))
+        ]
+        results["compare_runs"] = runs
+        results["compare"] = medians(runs)
     if args.growth:
         sizes = [int(s) for s in args.growth.split(",")]
         results["growth"] = growth(args.out.resolve(), sizes)

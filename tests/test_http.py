@@ -19,6 +19,7 @@ import urllib3.util.retry
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from reportwatch import http
 from reportwatch.errors import ConfigError, InputError
 from reportwatch.http import (
     Fetcher,
@@ -84,8 +85,9 @@ def wait_for_log(server: HTTPServer, count: int, seconds: float = 3.0) -> None:
 
 
 @contextmanager
-def raw_server(payload: bytes) -> Iterator[str]:
-    """Serve `payload` verbatim to every connection on loopback, then close it; yield the URL."""
+def raw_server(payload: bytes, accepted: list[int] | None = None) -> Iterator[str]:
+    """Serve `payload` verbatim to every connection on loopback, then close it; yield the URL.
+    Each connection accepted is counted in `accepted`."""
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.1)
     stop = threading.Event()
@@ -98,6 +100,8 @@ def raw_server(payload: bytes) -> Iterator[str]:
                 continue
             except OSError:
                 return
+            if accepted is not None:
+                accepted.append(1)
             with conn:
                 conn.settimeout(2)
                 request = b""
@@ -459,6 +463,55 @@ def test_connection_refused(make_fetcher: Callable[..., Fetcher]) -> None:
         make_fetcher(retries=1).fetch(f"http://127.0.0.1:{port}/")
     assert failure.value.transient
     assert isinstance(failure.value, InputError)
+
+
+def test_a_host_that_stops_answering_is_left_alone_then_tried_again(
+    make_fetcher: Callable[..., Fetcher], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    accepted: list[int] = []
+    fetcher = make_fetcher(retries=1)
+    with raw_server(b"", accepted) as url:  # every connection closed without an answer
+
+        def errors(count: int) -> list[tuple[str, bool]]:
+            found = []
+            for n in range(count):
+                with pytest.raises(FetchError) as failure:
+                    fetcher.fetch(f"{url}page-{n}")
+                found.append((str(failure.value), failure.value.transient))
+            return found
+
+        silent = ("server closed the connection without a response", True)
+        left = (
+            "not tried: 127.0.0.1 answered none of the last 3 URLs"
+            " (last: server closed the connection without a response)",
+            True,
+        )
+        assert errors(5) == [silent, silent, silent, left, left]
+        assert len(accepted) == 6  # three URLs, each tried and retried once
+        later = time.monotonic() + http.UNREACHABLE_FOR
+        monkeypatch.setattr(http, "monotonic", lambda: later)
+        assert errors(1) == [silent]  # the time is up: the host is asked again
+        assert len(accepted) == 8
+
+
+def test_an_answer_from_the_host_ends_its_run_of_silence(
+    make_fetcher: Callable[..., Fetcher],
+) -> None:
+    fetcher = make_fetcher(retries=0)
+    not_found = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    # both on 127.0.0.1: one host, as the fetcher counts them
+    with raw_server(b"") as silent, raw_server(not_found) as answering:
+
+        def reason(url: str) -> str:
+            with pytest.raises(FetchError) as failure:
+                fetcher.fetch(url)
+            return str(failure.value)
+
+        order = [silent, silent, answering, silent, silent, answering, silent, silent, silent]
+        reasons = [reason(url) for url in [*order, answering]]
+    closed, gone = "server closed the connection without a response", "HTTP 404 Not Found"
+    assert reasons[:9] == [closed, closed, gone, closed, closed, gone, closed, closed, closed]
+    assert reasons[9].startswith("not tried: 127.0.0.1 answered none of the last 3 URLs")
 
 
 RAW_CASES = [

@@ -16,6 +16,9 @@ One `Fetcher` (urllib3 pool managers, `http_pools`) serves a run. What it does o
 - Politeness, per host of the URL asked for (redirect hops are not counted separately): at most
   `per_host` requests in flight, and a request starts at least `min_interval` after the previous
   start and after the previous response arrived. Retries inside urllib3 are spaced by backoff.
+- A host down: once a host has answered none of UNREACHABLE_AFTER URLs in a row (each after its
+  retries), its URLs fail at once for UNREACHABLE_FOR seconds ("not tried: ...", transient), then
+  one is tried again; any answer from it ends this.
 
 Every failure raises `FetchError` (an `InputError`) with one short line naming the reason
 (`http_failures`) and whether it is transient (may pass if tried later); the caller adds the
@@ -30,6 +33,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from time import monotonic  # the gates' clock (a test moves it on)
 from typing import Any, Self
 from urllib.parse import urlsplit
 
@@ -92,23 +96,52 @@ class CappedRetry(Retry):
         return seconds
 
 
-class HostGate:
-    """Politeness towards one host: at most `slots` requests in flight, starts spaced out."""
+# A host that answered none of this many URLs in a row (each after its retries) is not asked
+# again for UNREACHABLE_FOR seconds: its other URLs fail at once, as transient, instead of each
+# waiting out its retries (with a host down, a run of 1,683 URLs took hours).
+UNREACHABLE_AFTER = 3
+UNREACHABLE_FOR = 60.0
 
-    def __init__(self, slots: int, interval: float) -> None:
+
+class HostGate:
+    """Politeness towards one host: at most `slots` requests in flight, starts spaced out; and
+    a host that stopped answering left alone for a while."""
+
+    def __init__(self, host: str, slots: int, interval: float) -> None:
+        self._host = host
         self._slots = threading.BoundedSemaphore(slots)
         self._lock = threading.Lock()
         self._interval = interval
-        self._next_start = 0.0  # time.monotonic() before which no request may start
+        self._next_start = 0.0  # monotonic() before which no request may start
+        self._silent = 0  # URLs in a row the host did not answer
+        self._last_silence = ""
+        self._left_until = 0.0  # monotonic() before which it is not asked again
+
+    def unreachable(self) -> FetchError | None:
+        """Return the error of a URL not tried because its host stopped answering (it answered
+        none of the last UNREACHABLE_AFTER URLs, under UNREACHABLE_FOR seconds ago), or None."""
+        with self._lock:
+            if self._silent < UNREACHABLE_AFTER or monotonic() >= self._left_until:
+                return None
+            reason = f"{self._host} answered none of the last {self._silent} URLs"
+            return FetchError(f"not tried: {reason} (last: {self._last_silence})", True)
+
+    def no_answer(self, error: FetchError) -> None:
+        """Note that a URL got no answer from the host, after its retries."""
+        with self._lock:
+            self._silent += 1
+            self._last_silence = str(error)
+            if self._silent >= UNREACHABLE_AFTER:
+                self._left_until = monotonic() + UNREACHABLE_FOR
 
     @contextmanager
     def slot(self) -> Iterator[None]:
         """Hold one in-flight slot, entered once this host may be sent another request."""
         with self._slots:
             with self._lock:
-                start = max(time.monotonic(), self._next_start)
+                start = max(monotonic(), self._next_start)
                 self._next_start = start + self._interval
-            delay = start - time.monotonic()
+            delay = start - monotonic()
             if delay > 0:  # even sleep(0) is a system call and a thread switch
                 time.sleep(delay)
             yield
@@ -119,7 +152,8 @@ class HostGate:
         The server has seen a request before we see its answer, so this makes the spacing hold as
         the server measures it, not only as we do."""
         with self._lock:
-            self._next_start = max(self._next_start, time.monotonic() + self._interval)
+            self._next_start = max(self._next_start, monotonic() + self._interval)
+            self._silent = 0
 
 
 class Fetcher:
@@ -148,7 +182,8 @@ class Fetcher:
         host = (urlsplit(url).hostname or "").lower()
         with self._gates_lock:
             if host not in self._gates:
-                self._gates[host] = HostGate(self.settings.per_host, self.settings.min_interval)
+                settings = self.settings
+                self._gates[host] = HostGate(host, settings.per_host, settings.min_interval)
             return self._gates[host]
 
     def fetch(self, url: str, validators: dict[str, str] | None = None) -> Fetched:
@@ -160,15 +195,22 @@ class Fetcher:
             raise FetchError(refusal)
         kept = {k: v for k, v in (validators or {}).items() if k in VALIDATOR_KEYS and v}
         gate = self._gate(url)
+        if (unreachable := gate.unreachable()) is not None:  # before waiting for a slot
+            raise unreachable
         try:
             with gate.slot():
+                if (unreachable := gate.unreachable()) is not None:
+                    raise unreachable
                 response, final_url = self._follow(url, kept)
                 gate.answered()
                 return self._finish(url, final_url, response, kept)
         except FetchError:
             raise
         except TRANSPORT_ERRORS as exc:
-            raise fetch_error(exc, self.settings) from exc
+            error = fetch_error(exc, self.settings)
+            if error.transient and not isinstance(exc, RetryAfterTooLong):
+                gate.no_answer(error)
+            raise error from exc
 
     def _follow(self, url: str, validators: dict[str, str]) -> tuple[BaseHTTPResponse, str]:
         """Send a GET (conditional when there are validators) and follow its redirects; return
