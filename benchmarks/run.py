@@ -142,12 +142,15 @@ def healthy(api: str) -> bool:
 # --- the comparison ------------------------------------------------------------------------
 
 
-def compare(out: Path, authorities: int, with_prefect: bool) -> dict[str, Any]:
+def compare(out: Path, authorities: int, with_prefect: bool, run: int = 1) -> dict[str, Any]:
     """Run urlwatch, reportwatch and (optionally) reportwatch as Prefect flow runs over the same
-    URLs, phase by phase, alternating which goes first; return every run scored."""
+    URLs, phase by phase, alternating which goes first; return every run scored. Each `run` of
+    a repeated comparison works in a folder of its own: deleting the last run's tens of
+    thousands of files just before a cold phase slowed the file system down for that phase."""
     truth = corpus(out, authorities)
-    work = out / f"compare-{authorities}"
+    work = out / f"compare-{authorities}" / f"run-{run}"
     shutil.rmtree(work, ignore_errors=True)
+    os.sync()
     server = CorpusServer(Path(truth["folder"])).start()
     results: dict[str, Any] = {"documents": truth["documents"], "phases": {}}
     try:
@@ -360,9 +363,11 @@ def main(argv: list[str] | None = None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"machine": machine()}
     if not args.no_compare:
+        shutil.rmtree(args.out / f"compare-{args.authorities}", ignore_errors=True)
+        os.sync()
         runs = [
-            compare(args.out.resolve(), args.authorities, not args.no_prefect)
-            for _ in range(max(1, args.repeat))
+            compare(args.out.resolve(), args.authorities, not args.no_prefect, run)
+            for run in range(1, max(1, args.repeat) + 1)
         ]
         results["compare_runs"] = runs
         results["compare"] = medians(runs)

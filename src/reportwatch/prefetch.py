@@ -102,9 +102,9 @@ class Prefetched:
 
 class ParseAhead(Generic[R]):
     """Parses fetched bytes in worker processes ahead of their turn to be recorded, when a run is
-    large enough to pay for the workers, and hands each result (`parse`'s: the pipeline's
-    parses and prepares them to record) over once. Thread-safe; close it
-    (or use `with`) to stop its workers."""
+    large enough to pay for the workers, and hands each result over once (what `parse` gives:
+    the pipeline's parses, then diffs against the store). Thread-safe; close it (or use `with`)
+    to stop its workers."""
 
     def __init__(self, parse: Callable[[Fetched, Defaults], R], urls: int) -> None:
         """Prepare to parse with `parse` the answers of a run of `urls` URLs (in worker
