@@ -31,8 +31,9 @@ from reportwatch.sources import (
     load_sources,
     settings_of,
 )
-from reportwatch.store import LOCK_TIMEOUT_ENV, Store
+from reportwatch.store import Store
 from reportwatch.store_format import FORMAT_FILE, current_format
+from reportwatch.store_lock import LOCK_TIMEOUT_ENV
 
 F = TypeVar("F", bound=Callable[..., Any])
 

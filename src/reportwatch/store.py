@@ -36,10 +36,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from filelock import FileLock, Timeout
 from pydantic import BaseModel, ValidationError
 
-from reportwatch import store_format
+from reportwatch import store_format, store_lock
 from reportwatch.errors import StoreError
 from reportwatch.faults import checkpoint
 from reportwatch.model import Change, Report, SourceState, Version, VersionMeta
@@ -49,6 +48,7 @@ from reportwatch.store_files import (
     discard,
     flush_together,
     flusher,
+    fsync_path,
     leftovers,
     remove,
     sha256,
@@ -57,8 +57,6 @@ from reportwatch.store_files import (
     write_version_files,
 )
 
-DEFAULT_LOCK_TIMEOUT = 600.0
-LOCK_TIMEOUT_ENV = "REPORTWATCH_LOCK_TIMEOUT"
 CLEAN_MARK = ".clean"  # the last run holding the lock finished without leaving anything behind
 COMMIT_EVERY = 200  # versions staged before a group commit
 COMMIT_SECONDS = 2.0  # ... or this long after the first write waiting for one
@@ -106,6 +104,7 @@ class Store:
         mark = self.root / CLEAN_MARK
         if mark.exists():
             mark.unlink()
+            fsync_path(self.root)  # a mark back after a power cut would hide this run's leftovers
         else:
             for leftover in leftovers(self.root):
                 remove(leftover)
@@ -119,20 +118,7 @@ class Store:
         if (found := store_format.stored_format(self.root)) is not None:
             store_format.refuse_unknown(self.root, found)
         self.root.mkdir(parents=True, exist_ok=True)
-        wait = timeout if timeout is not None else self.lock_timeout
-        if wait is None:
-            wait = default_lock_timeout()
-        lock = FileLock(str(self.root / ".lock"))
-        try:
-            lock.acquire(timeout=0)
-        except Timeout:
-            holder = f"{self.root}: another reportwatch run holds the store"
-            if wait > 0:
-                store_format.say(f"{holder}; waiting up to {wait:g}s for it")
-            try:
-                lock.acquire(timeout=wait)
-            except Timeout:
-                raise StoreError(f"{holder}; gave up after {wait:g}s") from None
+        lock = store_lock.acquire(self.root, timeout if timeout is not None else self.lock_timeout)
         try:
             # what another run may have rewritten since
             for cache in (self._added, self._written, self._saved, self._saved_in_run):
@@ -427,18 +413,3 @@ class Store:
         write_atomic(folder / "raw", raw)
         write_atomic(folder / "reason.json", to_json({"location": location, "reason": reason}))
         return folder
-
-
-def default_lock_timeout() -> float:
-    """Return the seconds a writer waits for the lock: REPORTWATCH_LOCK_TIMEOUT, else 600.
-    Raises StoreError when the variable is not a number of seconds."""
-    value = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
-    if not value:
-        return DEFAULT_LOCK_TIMEOUT
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1.0
-    if not seconds >= 0:
-        raise StoreError(f"{LOCK_TIMEOUT_ENV}={value!r}: not a number of seconds")
-    return seconds
