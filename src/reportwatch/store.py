@@ -365,7 +365,8 @@ class Store:
             return known or SourceState(location=location)
         path = self.source_path(location)
         found = self.cached_state(path) if path.exists() else None
-        self._saved[location] = found
+        if location not in self._saved_in_run:  # a read racing this run's write keeps the write
+            self._saved[location] = found
         return found or SourceState(location=location)
 
     def cached_state(self, path: Path) -> SourceState | None:
