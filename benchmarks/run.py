@@ -208,10 +208,14 @@ def growth(out: Path, sizes: list[int]) -> list[dict[str, Any]]:
     """Run reportwatch (in-process) through the four phases at each corpus size; return per size
     the time of each phase, the peak memory and the store's size."""
     rows = []
-    for size in sizes:
-        truth = corpus(out, math.ceil(size / DOCS_PER_AUTHORITY))
-        work = out / f"growth-{truth['documents']}"
+    truths = [corpus(out, math.ceil(size / DOCS_PER_AUTHORITY)) for size in sizes]
+    works = [out / f"growth-{truth['documents']}" for truth in truths]
+    # every deletion before the first run, none between runs: a cold phase right after a large
+    # tree was deleted creates its files several times slower (see `compare`)
+    for work in works:
         shutil.rmtree(work, ignore_errors=True)
+    os.sync()
+    for truth, work in zip(truths, works, strict=True):
         server = CorpusServer(Path(truth["folder"])).start()
         try:
             tool = Reportwatch(work, server.base, truth["paths"])
@@ -229,6 +233,7 @@ def growth(out: Path, sizes: list[int]) -> list[dict[str, Any]]:
             rows.append(row)
         finally:
             server.stop()
+    for work in works:
         shutil.rmtree(work / "snapshots", ignore_errors=True)
     return rows
 
