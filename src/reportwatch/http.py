@@ -126,6 +126,11 @@ class HostGate:
             reason = f"{self._host} answered none of the last {self._silent} URLs"
             return FetchError(f"not tried: {reason} (last: {self._last_silence})", True)
 
+    def _enter_unless_unreachable(self) -> None:
+        """Raise the error of `unreachable` while the host is left alone."""
+        if (error := self.unreachable()) is not None:
+            raise error
+
     def no_answer(self, error: FetchError) -> None:
         """Note that a URL got no answer from the host, after its retries."""
         with self._lock:
@@ -136,8 +141,12 @@ class HostGate:
 
     @contextmanager
     def slot(self) -> Iterator[None]:
-        """Hold one in-flight slot, entered once this host may be sent another request."""
+        """Hold one in-flight slot, entered once this host may be sent another request. Raises
+        the FetchError of `unreachable`, before and after waiting for the slot, while the host
+        is left alone (checked before the wait too, so its URLs fail without waiting)."""
+        self._enter_unless_unreachable()
         with self._slots:
+            self._enter_unless_unreachable()  # it may have stopped answering during the wait
             with self._lock:
                 start = max(monotonic(), self._next_start)
                 self._next_start = start + self._interval
@@ -195,12 +204,8 @@ class Fetcher:
             raise FetchError(refusal)
         kept = {k: v for k, v in (validators or {}).items() if k in VALIDATOR_KEYS and v}
         gate = self._gate(url)
-        if (unreachable := gate.unreachable()) is not None:  # before waiting for a slot
-            raise unreachable
         try:
             with gate.slot():
-                if (unreachable := gate.unreachable()) is not None:
-                    raise unreachable
                 response, final_url = self._follow(url, kept)
                 gate.answered()
                 return self._finish(url, final_url, response, kept)

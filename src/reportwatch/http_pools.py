@@ -98,13 +98,20 @@ def trusted_context() -> ssl.SSLContext:
     return context
 
 
-def proxy_headers(proxy: str) -> dict[str, str]:
-    """Return the Proxy-Authorization the credentials in a proxy URL ask for, if any."""
+def proxy_credentials(proxy: str) -> tuple[str, str] | None:
+    """Return the user and password written in a proxy URL, unquoted (None when it has none)."""
     auth = parse_url(proxy).auth
     if not auth:
-        return {}
+        return None
     user, _, password = auth.partition(":")
-    return make_headers(proxy_basic_auth=f"{unquote(user)}:{unquote(password)}")
+    return unquote(user), unquote(password)
+
+
+def proxy_headers(proxy: str) -> dict[str, str]:
+    """Return the Proxy-Authorization the credentials in a proxy URL ask for, if any."""
+    if (credentials := proxy_credentials(proxy)) is None:
+        return {}
+    return make_headers(proxy_basic_auth=":".join(credentials))
 
 
 class Pools:
@@ -166,12 +173,11 @@ def socks_manager(proxy: str, context: ssl.SSLContext, maxsize: int) -> PoolMana
         from urllib3.contrib.socks import SOCKSProxyManager
     except ImportError as exc:
         raise FetchError("a SOCKS proxy needs the PySocks package") from exc
-    auth = parse_url(proxy).auth or ""
-    user, _, password = auth.partition(":")
+    user, password = proxy_credentials(proxy) or ("", "")
     return SOCKSProxyManager(
         proxy,
-        username=unquote(user) or None,
-        password=unquote(password) or None,
+        username=user or None,
+        password=password or None,
         num_pools=POOLS,
         ssl_context=context,
         maxsize=maxsize,

@@ -27,7 +27,6 @@ from reportwatch.model import (
     Report,
     SourceInfo,
     SourceState,
-    Version,
     VersionMeta,
 )
 from reportwatch.normalize import PARSER_VERSION, Defaults, normalize
@@ -97,12 +96,10 @@ def parse(fetched: Fetched, defaults: Defaults) -> Report:
     return normalize(extracted, source, defaults)
 
 
-def changes_against(key: str, report: Report, latest: Version | None) -> tuple[int, list[Change]]:
-    """Return the number the next version would get and its change records against the latest
-    version (`latest`, as the caller read it; None for a document not stored yet)."""
-    if latest is None:
-        return 1, new_report(report, key)
-    return latest.meta.version + 1, diff_reports(latest.report, report, key)
+def changes_against(key: str, report: Report, previous: Report | None) -> list[Change]:
+    """Return a report's change records against the version before it (`previous`; None for a
+    document not stored yet: a new report)."""
+    return new_report(report, key) if previous is None else diff_reports(previous, report, key)
 
 
 @dataclass(frozen=True)
@@ -134,7 +131,7 @@ def prepare(store: Store, fetched: Fetched, report: Report) -> Prepared:
     base = latest.meta.version if latest else None
     if latest is not None and latest.meta.raw_sha256 == raw_sha256:
         return Prepared(report, key, raw_sha256, base, [], latest.report)
-    changes = changes_against(key, report, latest)[1]
+    changes = changes_against(key, report, latest.report if latest else None)
     if not changes:
         return Prepared(report, key, raw_sha256, base, [], latest.report if latest else None)
     return Prepared(report, key, raw_sha256, base, changes, report_json=to_json(report))
@@ -372,7 +369,7 @@ def reparse_document(store: Store, key: str) -> Reparsed:
             continue
         if document_key(report, fetched.location) != key:
             result.errors.append(f"v{number}: now reads as {document_key(report, key)}; left here")
-        changes = diff_reports(previous, report, key) if previous else new_report(report, key)
+        changes = changes_against(key, report, previous)
         if report != version.report or tuple(changes) != version.changes:
             meta = version.meta.model_copy(
                 update={"parser_version": PARSER_VERSION, "report_sha256": report_hash(report)}

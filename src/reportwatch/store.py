@@ -129,13 +129,10 @@ class Store:
             self.commit()
             (self.root / CLEAN_MARK).touch()
         finally:
-            # a run that raised keeps nothing it had not committed: its staged folders are
-            # leftovers (no clean mark), its inputs are fetched afresh next time
-            discard(self._staged)
+            # a run that raised keeps nothing it had not committed (no clean mark either)
+            self._forget_uncommitted(self._staged)
             self._staged.clear()
             self._staged_documents.clear()
-            self._unsaved.clear()
-            self._oldest_unsaved = None
             lock.release()
 
     # --- reading ---
@@ -314,16 +311,21 @@ class Store:
                     checkpoint("version.renamed")
                 flush_together(sorted({version.target.parent for version in staged}))
         except BaseException as exc:
-            # the states saved since the last commit may describe versions that are not in
-            # place: dropped, so those inputs are fetched afresh and nothing is lost
-            discard(staged)
-            self._unsaved.clear()
-            self._oldest_unsaved = None
+            self._forget_uncommitted(staged)
             if not isinstance(exc, Exception):
                 raise
             raise StoreError(f"{self.root}: could not store versions: {exc}") from exc
         states, self._unsaved = self._unsaved, {}
         list(flusher().map(self._write_state, states.values()))
+        self._oldest_unsaved = None
+
+    def _forget_uncommitted(self, staged: list[Staged]) -> None:
+        """Drop versions staged and input states saved but not committed: the versions'
+        folders are removed (once their writer threads are done), and the states, which may
+        describe versions not in place, are not written, so those inputs are fetched afresh and
+        nothing is lost."""
+        discard(staged)
+        self._unsaved.clear()
         self._oldest_unsaved = None
 
     def _commit_staged(self, key: str | None = None) -> None:

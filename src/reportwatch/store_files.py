@@ -96,7 +96,7 @@ def write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
     if durable:
         write_file(tmp, data)
     else:
-        tmp.write_bytes(data)
+        write_new(tmp, data)
     checkpoint("atomic.before-rename")
     os.replace(tmp, path)
     if durable:
