@@ -21,6 +21,7 @@ never ask the Prefect API anything.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -45,7 +46,7 @@ from reportwatch.errors import ConfigError
 from reportwatch.fetch import UrlFetcher, is_url
 from reportwatch.notify import Delivery, NotifyPlan, notify, plan_for
 from reportwatch.pipeline import Outcome, RunResult
-from reportwatch.prefetch import ParseAhead, Prefetched
+from reportwatch.prefetch import ParseAhead, Prefetched, fetch_ahead
 from reportwatch.sources import Item, SourcesFile
 from reportwatch.store import Store
 
@@ -155,22 +156,21 @@ def fetch_batch(
     limits: Limits,
     parsing: ParseAhead[pipeline.Prepared],
 ) -> int:
-    """Fetch a batch's URLs ahead (local files are read when recorded) into `ahead`, and start
-    parsing what they answered (`parsing`, in worker processes for a large run); return how
-    many failed. The task is retried while some URL failed for a transient reason (a connection
-    error, a timeout, 429, 5xx), and a retry fetches only those URLs; a 404 is asked once. After
-    the last try the errors stay in `ahead` and become those inputs' failed outcomes."""
-    urls = [item.location for item in batch if is_url(item.location)]
-    pending = [url for url in urls if fetcher is not None and ahead.needs(url)]
-    defaults = {item.location: item.defaults for item in batch}
-    for url in pending:
+    """Fetch a batch's URLs ahead (local files are read when recorded) into `ahead`, start
+    parsing what they answered (`parsing`, in worker processes for a large run) and read ahead
+    the latest report of what answered 304 (`prefetch.fetch_ahead`); return how many failed.
+    The task is retried while some URL failed for a transient reason (a connection error, a
+    timeout, 429, 5xx), and a retry fetches only those URLs; a 404 is asked once. After the
+    last try the errors stay in `ahead` and become those inputs' failed outcomes."""
+    pending = [item for item in batch if is_url(item.location) and ahead.needs(item.location)]
+    if fetcher is None:  # no URL among the run's inputs
+        pending = []
+    for item in pending:
         assert fetcher is not None
-        if host_limit(url) in limits:
-            rate_limit(host_limit(url), strict=False)
-        ahead.fetch_into(fetcher, url, store.source_state(url).validators or None)
-        if (fetched := ahead.answered(url)) is not None:
-            parsing.start(fetched, defaults[url])
-    failed = [url for url in pending if ahead.error(url) is not None]
+        if host_limit(item.location) in limits:
+            rate_limit(host_limit(item.location), strict=False)
+        fetch_ahead(store, fetcher, ahead, parsing, item)
+    failed = [item.location for item in pending if ahead.error(item.location) is not None]
     logger = get_run_logger()
     logger.info("fetched %d URLs of %d inputs, %d failed", len(pending), len(batch), len(failed))
     again = [url for url in failed if ahead.needs(url)]
@@ -188,14 +188,18 @@ def record_batch(
     now: datetime,
 ) -> list[Outcome]:
     """Run each input of a batch through `pipeline.ingest_item` (URLs replayed from `ahead`,
-    their reports from `parsing` when parsed ahead)."""
+    their reports from `parsing` when parsed ahead). Logs the batch's tally, a line for each
+    changed document and each failure; new and unchanged documents only at DEBUG, since a
+    log line costs the run as much as recording a document and the artifacts list them."""
     outcomes = [pipeline.ingest_item(store, item, now, ahead, parsing.parse) for item in batch]
     logger = get_run_logger()
     for outcome in outcomes:
         if outcome.status == "failed":
             logger.warning("%s: %s", outcome.location, outcome.error)
-        else:
-            logger.info("%s: %s (v%s)", outcome.document, outcome.status, outcome.version)
+        elif outcome.status == "changed" or logger.isEnabledFor(logging.DEBUG):
+            level = logging.INFO if outcome.status == "changed" else logging.DEBUG
+            logger.log(level, "%s: %s (v%s)", outcome.document, outcome.status, outcome.version)
+    logger.info("recorded %d inputs: %s", len(batch), tally(RunResult(outcomes)))
     return outcomes
 
 

@@ -6,12 +6,13 @@ well, 1 some input failed (the others were still ingested), 2 a usage, config or
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -131,10 +132,12 @@ def ingest(
 
         if lock_timeout is not None:  # the flow opens the store itself, reading this
             os.environ[LOCK_TIMEOUT_ENV] = f"{lock_timeout:g}"
+        gc.freeze()  # see `exit_without_collecting`
         result = run_flow(list(inputs), path, store_path, notify=send)
     else:
         store = Store(store_path, lock_timeout)
         plan = plan_for(config, path.parent if path else None, items, store, send=send)
+        gc.freeze()
         result = pipeline.ingest(items, store, plan=plan, http=config.http.settings())
     click.echo(
         render.to_json(render_run.ingest_json(result))
@@ -144,7 +147,18 @@ def ingest(
     for outcome in result.failed():
         click.echo(f"error: {outcome.location}: {outcome.error}", err=True)
     report_undelivered(result.deliveries)
-    sys.exit(1 if result.failed() or result.undelivered() else 0)
+    exit_without_collecting(1 if result.failed() or result.undelivered() else 0)
+
+
+def exit_without_collecting(status: int) -> NoReturn:
+    """Exit with `status`, the objects alive now exempt from the garbage collector (`gc.freeze`).
+
+    Python's last collection at exit walks every object still alive, and a run ends holding
+    its reports (and, as a flow, Prefect's modules and models): 0.45 s of a 1,683-document
+    Prefect run went to it. Frozen at the start of the run, the imported modules are skipped by
+    the collections during it too."""
+    gc.freeze()
+    sys.exit(status)
 
 
 def report_undelivered(deliveries: list[Delivery]) -> None:

@@ -57,12 +57,20 @@ class Outcome:
     error: str | None = None
 
 
-@dataclass
 class RunResult:
-    """The outcomes of one run, in input order."""
+    """The outcomes of one run, in input order, and what was delivered to each channel.
 
-    outcomes: list[Outcome]
-    deliveries: list[Delivery] = field(default_factory=list)
+    Not a dataclass: Prefect walks a flow's return value through every dataclass and model in
+    it, looking for futures, which took seconds over the reports of a large run."""
+
+    def __init__(self, outcomes: list[Outcome], deliveries: list[Delivery] | None = None) -> None:
+        """Hold a run's outcomes (and deliveries, none by default)."""
+        self.outcomes = outcomes
+        self.deliveries: list[Delivery] = deliveries if deliveries is not None else []
+
+    def __repr__(self) -> str:
+        """Return the outcomes and deliveries, as a dataclass would show them."""
+        return f"RunResult(outcomes={self.outcomes!r}, deliveries={self.deliveries!r})"
 
     def failed(self) -> list[Outcome]:
         """Return the outcomes of inputs that failed."""

@@ -205,17 +205,8 @@ class Ahead(Generic[R]):
             self._pending[item.location] = self._threads.submit(self._prepare, item)
 
     def _prepare(self, item: Item) -> None:
-        """Fetch one URL (on a fetch thread) and, when it answered bytes, start parsing them;
-        when it answered 304, read its document's latest report (what the run shows of it)."""
-        state = self._store.source_state(item.location)
-        self._answers.fetch_into(self._fetcher, item.location, state.validators or None)
-        if (fetched := self._answers.answered(item.location)) is None:
-            return
-        if not fetched.not_modified:
-            self._parsing.start(fetched, item.defaults)
-        elif state.document:
-            with suppress(StoreError):  # read again when its turn comes, and reported then
-                self._store.read_latest_report_ahead(state.document)
+        """Fetch one URL ahead, on a fetch thread (see `fetch_ahead`)."""
+        fetch_ahead(self._store, self._fetcher, self._answers, self._parsing, item)
 
     def fetch(self, url: str, validators: dict[str, str] | None = None) -> Fetched:
         """Return (or raise) what a URL answered when fetched ahead; a URL not fetched ahead
@@ -244,6 +235,23 @@ class Ahead(Generic[R]):
     def __exit__(self, *exc_info: object) -> None:
         """Close: see `close`."""
         self.close()
+
+
+def fetch_ahead(
+    store: Store, fetcher: UrlFetcher, answers: Prefetched, parsing: ParseAhead[R], item: Item
+) -> None:
+    """Fetch an input's URL into `answers`, with the validators its state holds; when it answered
+    bytes, start parsing them (`parsing`); when it answered 304, read its document's latest
+    report ahead (what the run shows of it, `Store.read_latest_report_ahead`)."""
+    state = store.source_state(item.location)
+    answers.fetch_into(fetcher, item.location, state.validators or None)
+    if (fetched := answers.answered(item.location)) is None:
+        return
+    if not fetched.not_modified:
+        parsing.start(fetched, item.defaults)
+    elif state.document:
+        with suppress(StoreError):  # read again when its turn comes, and reported then
+            store.read_latest_report_ahead(state.document)
 
 
 def exit_with_parent(parent: int) -> None:
