@@ -14,9 +14,15 @@ from uuid import UUID
 import pytest
 import yaml
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from prefect.client.schemas.filters import (
+    FlowRunFilter,
+    FlowRunFilterId,
+    LogFilter,
+    LogFilterFlowRunId,
+)
 from prefect.client.schemas.objects import ConcurrencyLimitStrategy
 from prefect.flows import load_flow_from_entrypoint
+from prefect.logging.handlers import APILogWorker
 from prefect.states import Completed, Failed, State
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -65,6 +71,15 @@ def plain(inputs: list[str], store: str) -> RunResult:
 def statuses(result: RunResult) -> list[tuple[str, str | None, int | None]]:
     """Return each outcome's status, document and version."""
     return [(o.status, o.document, o.version) for o in result.outcomes]
+
+
+def record_logs(flow_run_id: UUID) -> list[str]:
+    """Return what a flow run's record-batch tasks logged, in order, as the Prefect UI shows it."""
+    APILogWorker.drain_all(timeout=5)  # logs are sent in batches, in the background
+    with get_client(sync_client=True) as client:
+        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
+    lines = [log.message for log in sorted(logs, key=lambda log: log.timestamp)]
+    return [line for line in lines if line.startswith(("recorded ", "cqc/", "ofsted/"))]
 
 
 def artifacts(flow_run_id: UUID) -> dict[str, Any]:
@@ -199,6 +214,12 @@ def test_artifacts_say_what_changed_and_list_every_document(project: Path) -> No
         ("changed", 2),
         *[("unchanged", 1)] * 4,
     ]
+    # the UI's log: a batch's tally and the document that changed, not the unchanged ones
+    assert record_logs(third) == [
+        "cqc/hammersmith-and-fulham/learning-improvement-and-innovation: changed (v2)",
+        "recorded 5 inputs: 0 new, 1 changed, 4 unchanged, 0 failed",
+    ]
+    assert record_logs(first) == ["recorded 5 inputs: 5 new, 0 changed, 0 unchanged, 0 failed"]
 
 
 @harness
