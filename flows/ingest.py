@@ -20,7 +20,6 @@ never ask the Prefect API anything.
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 from collections.abc import Sequence
@@ -211,7 +210,7 @@ def run_batches(items: Sequence[Item], store: Store, fetcher: UrlFetcher | None)
     ahead, limits = Prefetched(), existing_limits(items)
     urls = sum(1 for item in items if is_url(item.location))
     recorded: list[PrefectFuture[list[Outcome]]] = []
-    with ParseAhead(functools.partial(pipeline.prepare_parsed, store.root), urls) as parsing:
+    with ParseAhead(*pipeline.parsers(store), urls) as parsing:
         for batch in batches(items):
             fetched = fetch_batch.submit(batch, store, fetcher, ahead, limits, parsing)
             after: list[PrefectFuture[Any]] = [fetched, *recorded[-1:]]

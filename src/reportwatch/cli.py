@@ -10,7 +10,7 @@ import gc
 import os
 import sys
 from collections.abc import Callable
-from functools import wraps
+from functools import partial, wraps
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
@@ -132,13 +132,13 @@ def ingest(
 
         if lock_timeout is not None:  # the flow opens the store itself, reading this
             os.environ[LOCK_TIMEOUT_ENV] = f"{lock_timeout:g}"
-        gc.freeze()  # see `exit_without_collecting`
-        result = run_flow(list(inputs), path, store_path, notify=send)
+        run = partial(run_flow, list(inputs), path, store_path, notify=send)
     else:
         store = Store(store_path, lock_timeout)
         plan = plan_for(config, path.parent if path else None, items, store, send=send)
-        gc.freeze()
-        result = pipeline.ingest(items, store, plan=plan, http=config.http.settings())
+        run = partial(pipeline.ingest, items, store, plan=plan, http=config.http.settings())
+    gc.freeze()  # see `exit_without_collecting`
+    result = run()
     click.echo(
         render.to_json(render_run.ingest_json(result))
         if as_json

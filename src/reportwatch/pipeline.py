@@ -136,12 +136,11 @@ def prepare(store: Store, fetched: Fetched, report: Report) -> Prepared:
     key = document_key(report, fetched.location)
     latest = store.head(key)
     raw_sha256 = sha256(fetched.raw)
-    base = latest.meta.version if latest else None
-    if latest is not None and latest.meta.raw_sha256 == raw_sha256:
-        return Prepared(report, key, raw_sha256, base, [], latest.report)
-    changes = changes_against(key, report, latest.report if latest else None)
+    base, previous = (latest.meta.version, latest.report) if latest else (None, None)
+    same_bytes = latest is not None and latest.meta.raw_sha256 == raw_sha256
+    changes = [] if same_bytes else changes_against(key, report, previous)
     if not changes:
-        return Prepared(report, key, raw_sha256, base, [], latest.report if latest else None)
+        return Prepared(report, key, raw_sha256, base, [], previous)
     return Prepared(report, key, raw_sha256, base, changes, report_json=to_json(report))
 
 
@@ -154,13 +153,19 @@ def prepare_parsed(root: Path, fetched: Fetched, defaults: Defaults) -> Prepared
 
 @functools.cache
 def store_reader(root: Path) -> Store:
-    """Return a Store for reading at `root` (one a process)."""
+    """Return a Store for reading at `root` (one a worker process)."""
     return Store(root)
 
 
 def preparer(store: Store) -> Prepare:
     """Return what parses and prepares fetched bytes against `store` in this process."""
     return lambda fetched, defaults: prepare(store, fetched, parse(fetched, defaults))
+
+
+def parsers(store: Store) -> tuple[Prepare, Prepare]:
+    """Return what parses and prepares fetched bytes against `store`: in this process (the run's
+    own Store), and in a parse worker (`prepare_parsed`, reading the same folder)."""
+    return preparer(store), functools.partial(prepare_parsed, store.root)
 
 
 def record(store: Store, fetched: Fetched, prepared: Prepared, now: datetime) -> Outcome:
@@ -333,7 +338,7 @@ def ingest_all(
     fetched and parsed ahead when there is a fetcher."""
     if fetcher is None:
         return [ingest_item(store, item, now) for item in items]
-    with Ahead(store, fetcher, items, functools.partial(prepare_parsed, store.root)) as ahead:
+    with Ahead(store, fetcher, items, parsers(store)) as ahead:
         return [ingest_item(store, item, now, ahead, ahead.parse) for item in items]
 
 

@@ -31,6 +31,7 @@ from reportwatch.sources import Item
 from reportwatch.store import Store
 
 R = TypeVar("R")  # what parsing gives (the pipeline's: a report prepared to record)
+Parser = Callable[[Fetched, Defaults], R]
 # threads fetching ahead (the Fetcher's per-host limit still holds): more only queue for the
 # GIL, 2 ran an all-304 run of 1,683 URLs in 2.3 s where 4 took 2.7 s
 FETCH_WORKERS = 2
@@ -102,14 +103,15 @@ class Prefetched:
 
 class ParseAhead(Generic[R]):
     """Parses fetched bytes in worker processes ahead of their turn to be recorded, when a run is
-    large enough to pay for the workers, and hands each result over once (what `parse` gives:
-    the pipeline's parses, then diffs against the store). Thread-safe; close it (or use `with`)
-    to stop its workers."""
+    large enough to pay for the workers, and hands each result over once (what the parsers give:
+    the pipeline's parse, then diff against the store). What was not parsed ahead is parsed in
+    this process when asked for. Thread-safe; close it (or use `with`) to stop its workers."""
 
-    def __init__(self, parse: Callable[[Fetched, Defaults], R], urls: int) -> None:
-        """Prepare to parse with `parse` the answers of a run of `urls` URLs (in worker
-        processes, started on first need, when there are POOL_MIN_URLS of them or more)."""
-        self._parse = parse
+    def __init__(self, here: Parser[R], in_worker: Parser[R], urls: int) -> None:
+        """Prepare to parse the answers of a run of `urls` URLs: ahead with `in_worker` (picklable)
+        in worker processes, started on first need, when there are POOL_MIN_URLS of them or
+        more; else, when asked, with `here` in this process."""
+        self._here, self._in_worker = here, in_worker
         self._use_pool = urls >= POOL_MIN_URLS and (os.cpu_count() or 1) > 1
         self._pool: ProcessPoolExecutor | None = None
         self._parsed: dict[str, tuple[Fetched, Future[R]]] = {}
@@ -119,7 +121,7 @@ class ParseAhead(Generic[R]):
         """Start parsing fetched bytes in a worker (nothing for a 304, or for a small run)."""
         if fetched.not_modified or (pool := self._workers()) is None:
             return
-        future = pool.submit(self._parse, fetched, defaults)
+        future = pool.submit(self._in_worker, fetched, defaults)
         with self._lock:
             self._parsed[fetched.location] = (fetched, future)
 
@@ -138,12 +140,12 @@ class ParseAhead(Generic[R]):
 
     def parse(self, fetched: Fetched, defaults: Defaults) -> R:
         """Return what parsing gives of fetched bytes: parsed ahead for exactly these bytes,
-        else parsed now. Raises what parsing raises."""
+        else parsed now, in this process. Raises what parsing raises."""
         with self._lock:
             ahead = self._parsed.pop(fetched.location, None)
         if ahead is not None and ahead[0] is fetched:
             return ahead[1].result()
-        return self._parse(fetched, defaults)
+        return self._here(fetched, defaults)
 
     def close(self) -> None:
         """Stop the workers: parses not started are dropped, running ones finish."""
@@ -174,11 +176,12 @@ class Ahead(Generic[R]):
         store: Store,
         fetcher: UrlFetcher,
         items: Sequence[Item],
-        parse: Callable[[Fetched, Defaults], R],
+        parsers: tuple[Parser[R], Parser[R]],
         workers: int = FETCH_WORKERS,
     ) -> None:
         """Prepare to fetch `items`' URLs ahead through `fetcher`, reading validators from
-        `store`, and to parse their answers with `parse`; nothing starts before `start`."""
+        `store`, and to parse their answers with `parsers` (in this process, in a worker: see
+        `ParseAhead`); nothing starts before `start`."""
         self._store, self._fetcher = store, fetcher
         first: dict[str, Item] = {}
         for item in items:
@@ -189,7 +192,7 @@ class Ahead(Generic[R]):
         self._answers = Prefetched()
         self._threads = ThreadPoolExecutor(workers, thread_name_prefix="fetch-ahead")
         self._pending: dict[str, Future[None]] = {}
-        self._parsing = ParseAhead(parse, len(self._queue))
+        self._parsing = ParseAhead(*parsers, len(self._queue))
         self._started = 0
 
     def start(self) -> Self:
