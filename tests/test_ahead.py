@@ -46,14 +46,27 @@ def one_at_a_time(store: Store, urls: list[str]) -> list[Outcome]:
         return [ingest_item(store, Item(url), NOW, fetcher) for url in urls]
 
 
-@pytest.mark.parametrize("pool_min", [1, 10_000], ids=["parse-processes", "parse-in-process"])
+@pytest.mark.parametrize(
+    ("pool_min", "fork"),
+    [(1, True), (1, False), (10_000, False)],
+    ids=["parse-forked-processes", "parse-spawned-processes", "parse-in-process"],
+)
 def test_fetching_ahead_stores_what_one_at_a_time_stores(
     served: tuple[CorpusServer, list[str]],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     pool_min: int,
+    fork: bool,
 ) -> None:
+    # workers are forked only when the run's process has no other thread: here the loopback
+    # server's threads run beside the test, so the choice is made for it
     monkeypatch.setattr(prefetch, "POOL_MIN_URLS", pool_min)
+    monkeypatch.setattr(prefetch, "alone", lambda: fork)
+    methods: list[str] = []
+    context = prefetch.multiprocessing.get_context
+    monkeypatch.setattr(
+        prefetch.multiprocessing, "get_context", lambda m: methods.append(m) or context(m)
+    )
     server, urls = served
     ahead, plain = Store(tmp_path / "ahead"), Store(tmp_path / "plain")
     for phase in PHASES:
@@ -63,6 +76,7 @@ def test_fetching_ahead_stores_what_one_at_a_time_stores(
         assert got == expected, phase
         assert store_files(ahead.root) == store_files(plain.root), phase
     assert [o.status for o in got[-2:]] == ["unchanged", "failed"]
+    assert set(methods) == ({"fork" if fork else "spawn"} if pool_min == 1 else set())
 
 
 def mirrored(folder: Path) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -61,6 +63,19 @@ def test_leftover_temporary_folder_is_ignored_by_readers(seeds_copy: Path) -> No
     assert invoke("ingest", "seeds")[1].endswith("no changes\n")
 
 
+def test_a_version_number_already_stored_is_refused_and_the_stored_one_kept(
+    seeds_copy: Path,
+) -> None:
+    invoke("ingest", "seeds")
+    store = Store("snapshots")
+    stored, raw = store.load(HF_LEARNING, 1), store.raw(HF_LEARNING, 1)
+    with pytest.raises(StoreError, match=r"v0001: version exists already"), store.locked():
+        store.add_version(stored.meta, b"other bytes", stored.report, [])
+    document = Path("snapshots/documents") / HF_LEARNING
+    assert sorted(p.name for p in document.iterdir()) == ["v0001"]
+    assert Store("snapshots").raw(HF_LEARNING, 1) == raw
+
+
 def test_store_of_another_format_is_refused_clearly(seeds_copy: Path) -> None:
     invoke("ingest", "seeds")
     Path("snapshots/store.json").write_text('{"format": 99}\n')
@@ -111,3 +126,28 @@ def test_reparse_rederives_history_without_alerting(seeds_copy: Path) -> None:
     assert [c.kind.value for c in v2.changes] == ["finding_reworded"]
     assert invoke("ingest", "seeds")[1].endswith("no changes\n")
     assert invoke("reparse")[1].endswith("reparsed 5 documents; 0 versions re-derived; no alerts\n")
+
+
+def test_a_group_commit_flushes_each_filesystem_once_or_else_each_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # syncfs(2) where there is one (Linux): once for each filesystem holding the files, here
+    # the test's folder and a tmpfs; elsewhere every file and folder flushed on its own
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or shm.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("needs a second filesystem")
+    folders = [tmp_path / "a", tmp_path / "b", Path(tempfile.mkdtemp(dir=shm))]
+    files = [folder / name for folder in folders for name in ("x", "y")]
+    for path in files:
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(b"data")
+    synced: list[int] = []
+    monkeypatch.setattr(store_files, "sync_filesystem", lambda p: synced.append(p.stat().st_dev))
+    store_files.flush_together(files)
+    assert sorted(synced) == sorted({tmp_path.stat().st_dev, shm.stat().st_dev})
+    flushed: list[Path] = []
+    monkeypatch.setattr(store_files, "syncfs", lambda: None)
+    monkeypatch.setattr(store_files, "fsync_path", flushed.append)
+    store_files.flush_together(files)
+    assert sorted(flushed) == sorted(files)
+    shutil.rmtree(folders[-1])

@@ -115,8 +115,8 @@ class Prepared:
     """A fetched input made ready to record: its report, its document's key and its change
     records against the document's latest version as the store held it when read (`base`, None
     for a document not stored yet). `changes` is empty when the input is unchanged (then
-    `base_report` is the stored report); `report_json` is the report as stored, when it changed.
-    Made where the input was parsed, so that a worker process does this work."""
+    `base_report` is the stored report); `stored` is the report as stored and its hash, when
+    it changed. Made where the input was parsed, so that a worker process does this work."""
 
     report: Report
     key: str
@@ -124,7 +124,7 @@ class Prepared:
     base: int | None
     changes: list[Change]
     base_report: Report | None = None
-    report_json: bytes | None = None
+    stored: tuple[bytes, str] | None = None
 
 
 Prepare = Callable[[Fetched, Defaults], Prepared]
@@ -141,7 +141,10 @@ def prepare(store: Store, fetched: Fetched, report: Report) -> Prepared:
     changes = [] if same_bytes else changes_against(key, report, previous)
     if not changes:
         return Prepared(report, key, raw_sha256, base, [], previous)
-    return Prepared(report, key, raw_sha256, base, changes, report_json=to_json(report))
+    report_json = to_json(report)
+    return Prepared(
+        report, key, raw_sha256, base, changes, stored=(report_json, sha256(report_json))
+    )
 
 
 def prepare_parsed(root: Path, fetched: Fetched, defaults: Defaults) -> Prepared:
@@ -179,7 +182,8 @@ def record(store: Store, fetched: Fetched, prepared: Prepared, now: datetime) ->
         assert base is not None and prepared.base_report is not None
         return Outcome(fetched.location, "unchanged", key, base, prepared.base_report)
     number = (base or 0) + 1
-    report_json = prepared.report_json or to_json(report)
+    assert prepared.stored is not None  # `prepare` renders a report that changed
+    report_json, report_sha256 = prepared.stored
     meta = VersionMeta(
         document=key,
         version=number,
@@ -188,7 +192,7 @@ def record(store: Store, fetched: Fetched, prepared: Prepared, now: datetime) ->
         ingested_at=now.isoformat(timespec="seconds"),
         raw_file=f"raw.{RAW_SUFFIX.get(report.source.media_type, 'txt')}",
         raw_sha256=prepared.raw_sha256,
-        report_sha256=sha256(report_json),
+        report_sha256=report_sha256,
         parser_version=PARSER_VERSION,
         authority_from_config=report.authority if report.authority_from == "config" else None,
         http=fetched.http,

@@ -129,14 +129,14 @@ class ParseAhead(Generic[R]):
         """Return the parse workers, started on first need (None when the run is too small)."""
         with self._lock:
             if self._use_pool and self._pool is None:
-                workers = min(PARSE_WORKERS, os.cpu_count() or 1)
-                # spawned, not forked: a forked child would hold the store's lock file open
-                # and inherit this process's threads' locks mid-use
-                context = multiprocessing.get_context("spawn")
-                self._pool = ProcessPoolExecutor(
-                    workers, context, initializer=exit_with_parent, initargs=(os.getpid(),)
-                )
+                self._pool = start_workers(min(PARSE_WORKERS, os.cpu_count() or 1))
             return self._pool
+
+    def warm(self) -> None:
+        """Start the workers now, for a run large enough: called before the run starts its
+        threads, they are forked (see `start_workers`)."""
+        if (pool := self._workers()) is not None:
+            pool.submit(os.getpid)
 
     def parse(self, fetched: Fetched, defaults: Defaults) -> R:
         """Return what parsing gives of fetched bytes: parsed ahead for exactly these bytes,
@@ -197,6 +197,7 @@ class Ahead(Generic[R]):
 
     def start(self) -> Self:
         """Start fetching the first URLs ahead; return self."""
+        self._parsing.warm()
         self._top_up()
         return self
 
@@ -255,6 +256,23 @@ def fetch_ahead(
     elif state.document:
         with suppress(StoreError):  # read again when its turn comes, and reported then
             store.read_latest_report_ahead(state.document)
+
+
+def start_workers(count: int) -> ProcessPoolExecutor:
+    """Return a pool of `count` parse worker processes: forked when this process runs no other
+    thread (`alone`), so that they start with the pipeline imported (spawning one and importing
+    it cost about 0.4 s of CPU), else spawned: a fork copies whatever locks the other threads
+    hold at that moment. A forked worker shares the store's lock file; it exits with the pool,
+    before the lock is released, or at most PARENT_WATCH_SECONDS after this process is killed."""
+    context = multiprocessing.get_context("fork" if alone() else "spawn")
+    return ProcessPoolExecutor(
+        count, context, initializer=exit_with_parent, initargs=(os.getpid(),)
+    )
+
+
+def alone() -> bool:
+    """Return True when this process runs no thread but the one calling."""
+    return threading.active_count() == 1
 
 
 def exit_with_parent(parent: int) -> None:

@@ -26,6 +26,7 @@ live in `store_format`; `check` verifies a store without changing it.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -82,6 +83,10 @@ class Store:
         self._oldest_unsaved: float | None = None
         self._added: dict[tuple[str, int], Version] = {}  # versions this Store committed
         self._written: set[str] = set()  # documents this Store wrote a version of, staged or not
+        # temporary folder names: random once, then counted (os.urandom a version cost the run's
+        # thread a wait for the GIL)
+        token = uuid.uuid4().hex[:16]
+        self._tmp_names = (f"{token}{n:016x}" for n in itertools.count())
 
     # --- opening and locking ---
 
@@ -268,14 +273,15 @@ class Store:
         """Write a new version under a temporary name and return it (`report_json`: the report
         as `to_json` renders it, when the caller has rendered it already). The version becomes
         durable and visible at the next `commit`, which follows on its own once COMMIT_EVERY
-        versions or COMMIT_SECONDS are staged. Raises StoreError if a version with that number
-        exists (the store is written under its lock, so only by misuse)."""
+        versions or COMMIT_SECONDS are staged. A version with that number already there (the
+        store is written under its lock, so only by misuse) raises StoreError: here when it is
+        staged, at the commit when it is on disk (checked on the writer thread)."""
         directory = self.document_dir(meta.document)
         target = self.version_dir(meta.document, meta.version)
         staged = meta.document in self._staged_documents
-        if target.exists() or (staged and any(s.target == target for s in self._staged)):
+        if staged and any(s.target == target for s in self._staged):
             raise StoreError(f"{meta.document}: version {meta.version} already exists")
-        tmp = directory / f"{TMP_DIR_PREFIX}{uuid.uuid4().hex}"
+        tmp = directory / f"{TMP_DIR_PREFIX}{next(self._tmp_names)}"
         files = {
             meta.raw_file: raw,
             "report.json": report_json or to_json(report),
@@ -284,7 +290,7 @@ class Store:
         }
         # written on a writer thread: a run's critical path is this thread, and each file
         # system call it made waited for the GIL again after it (the fetch threads hold it)
-        written = flusher().submit(write_version_files, tmp, files)
+        written = flusher().submit(write_version_files, tmp, files, target)
         version = Version(meta=meta, report=report, changes=tuple(changes))
         self._staged.append(Staged(version, tmp, target, written))
         self._staged_documents.add(meta.document)
@@ -365,15 +371,15 @@ class Store:
         if location in self._saved and location not in self._saved_in_run:
             known = self._saved[location]  # as read before (by a fetch thread, ahead)
             return known or SourceState(location=location)
-        path = self.source_path(location)
-        found = self.cached_state(path) if path.exists() else None
+        found = self.cached_state(self.source_path(location))
         if location not in self._saved_in_run:  # a read racing this run's write keeps the write
             self._saved[location] = found
         return found or SourceState(location=location)
 
     def cached_state(self, path: Path) -> SourceState | None:
-        """Return an input's state file, or None when it is unreadable: the state is a cache
-        (written without fsync), and losing it costs one unconditional fetch, never a version."""
+        """Return an input's state file, or None when there is none or it is unreadable: the
+        state is a cache (written without fsync), and losing it costs one unconditional fetch,
+        never a version."""
         try:
             state: SourceState = self.read_model(path, SourceState)
         except StoreError:
