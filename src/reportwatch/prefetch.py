@@ -39,7 +39,7 @@ FETCH_WORKERS = 2
 # workers busy past a slow PDF (a cold run of 1,683 took 8.8 s with 16, 9.8-11.2 s with 4)
 AHEAD = 16
 PARSE_WORKERS = 2  # processes parsing ahead, at most one a core
-# a run of fewer URLs parses in-process: starting a worker process costs about half a second
+# a run of fewer URLs parses in-process: spawning a worker process costs about half a second
 POOL_MIN_URLS = 50
 PARENT_WATCH_SECONDS = 0.5
 
@@ -109,8 +109,8 @@ class ParseAhead(Generic[R]):
 
     def __init__(self, here: Parser[R], in_worker: Parser[R], urls: int) -> None:
         """Prepare to parse the answers of a run of `urls` URLs: ahead with `in_worker` (picklable)
-        in worker processes, started on first need, when there are POOL_MIN_URLS of them or
-        more; else, when asked, with `here` in this process."""
+        in worker processes, started on first need (or by `warm`), when there are POOL_MIN_URLS
+        of them or more; else, when asked, with `here` in this process."""
         self._here, self._in_worker = here, in_worker
         self._use_pool = urls >= POOL_MIN_URLS and (os.cpu_count() or 1) > 1
         self._pool: ProcessPoolExecutor | None = None
@@ -196,7 +196,8 @@ class Ahead(Generic[R]):
         self._started = 0
 
     def start(self) -> Self:
-        """Start fetching the first URLs ahead; return self."""
+        """Start the parse workers (a large run's), then fetching the first URLs ahead; return
+        self."""
         self._parsing.warm()
         self._top_up()
         return self
