@@ -61,7 +61,7 @@ def test_fetching_ahead_stores_what_one_at_a_time_stores(
     # workers are forked only when the run's process has no other thread: here the loopback
     # server's threads run beside the test, so the choice is made for it
     monkeypatch.setattr(prefetch, "POOL_MIN_URLS", pool_min)
-    monkeypatch.setattr(prefetch, "alone", lambda: fork)
+    monkeypatch.setattr(prefetch, "can_fork", lambda: fork)
     methods: list[str] = []
     context = prefetch.multiprocessing.get_context
     monkeypatch.setattr(

