@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from prefect import State, Task, flow, get_run_logger, task
@@ -48,9 +48,6 @@ from reportwatch.pipeline import Outcome, RunResult
 from reportwatch.prefetch import ParseAhead, Prefetched, fetch_ahead
 from reportwatch.sources import Item, SourcesFile
 from reportwatch.store import Store
-
-if TYPE_CHECKING:
-    pass
 
 BATCHES = 8  # batches a large run is cut into
 MIN_BATCH = 25  # documents a batch has at least (but the last)
@@ -161,9 +158,8 @@ def fetch_batch(
     The task is retried while some URL failed for a transient reason (a connection error, a
     timeout, 429, 5xx), and a retry fetches only those URLs; a 404 is asked once. After the
     last try the errors stay in `ahead` and become those inputs' failed outcomes."""
-    pending = [item for item in batch if is_url(item.location) and ahead.needs(item.location)]
-    if fetcher is None:  # no URL among the run's inputs
-        pending = []
+    urls = [item for item in batch if fetcher is not None and is_url(item.location)]
+    pending = [item for item in urls if ahead.needs(item.location)]
     for item in pending:
         assert fetcher is not None
         if host_limit(item.location) in limits:
