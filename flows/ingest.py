@@ -5,7 +5,8 @@ The inputs are the ones `reportwatch ingest` would take (`choose_items`); they r
 costs API calls, and the records run one after the other, so their count is the flow's
 overhead): one task fetches a batch's URLs ahead (retried, see `reportwatch.prefetch`) and
 starts parsing what they answered (in worker processes, for a run of 50 URLs or more:
-`prefetch.ParseAhead`, as `pipeline.ingest` does), the next runs each input through
+`prefetch.ParseAhead`, as `pipeline.ingest` does; `run_flow` forks them before the flow starts
+Prefect's threads, a deployment's run spawns them), the next runs each input through
 `pipeline.ingest_item`, the pipeline's own code.
 Fetches run up to `MAX_WORKERS` at a time; records run one batch after the other, in input order,
 so versions are numbered exactly as `pipeline.ingest` numbers them. The
@@ -23,6 +24,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -45,7 +47,7 @@ from reportwatch.errors import ConfigError
 from reportwatch.fetch import UrlFetcher, is_url
 from reportwatch.notify import Delivery, NotifyPlan, notify, plan_for
 from reportwatch.pipeline import Outcome, RunResult
-from reportwatch.prefetch import ParseAhead, Prefetched, fetch_ahead
+from reportwatch.prefetch import ParseAhead, Prefetched, fetch_ahead, forked_workers
 from reportwatch.sources import Item, SourcesFile
 from reportwatch.store import Store
 
@@ -59,6 +61,8 @@ SCORES_KEY = "reportwatch-scores"
 HOST_LIMIT_PREFIX = "reportwatch-host-"
 
 Limits = frozenset[str]
+# parse workers `run_flow` forked before Prefect started its threads, for `run_batches` to adopt
+FORKED: list[ProcessPoolExecutor] = []
 # Bounded: the default pool is unbounded, and costs ~7x more per task on two cores.
 TASK_RUNNER: TaskRunner[Any] = ThreadPoolTaskRunner(max_workers=MAX_WORKERS)
 
@@ -206,7 +210,8 @@ def run_batches(items: Sequence[Item], store: Store, fetcher: UrlFetcher | None)
     ahead, limits = Prefetched(), existing_limits(items)
     urls = sum(1 for item in items if is_url(item.location))
     recorded: list[PrefectFuture[list[Outcome]]] = []
-    with ParseAhead(*pipeline.parsers(store), urls) as parsing:
+    workers = FORKED.pop() if FORKED else None
+    with ParseAhead(*pipeline.parsers(store), urls, workers) as parsing:
         for batch in batches(items):
             fetched = fetch_batch.submit(batch, store, fetcher, ahead, limits, parsing)
             after: list[PrefectFuture[Any]] = [fetched, *recorded[-1:]]
@@ -348,10 +353,27 @@ def run_flow(
 ) -> RunResult:
     """Run `ingest_flow` in this process (the CLI's entry when a Prefect API is configured) and
     return its RunResult. Errors (ConfigError, StoreError) are raised as `pipeline.ingest` raises
-    them."""
-    return ingest_flow(
-        inputs=list(inputs) if inputs else None,
-        config=str(config) if config is not None else None,
-        store=str(store) if store is not None else None,
-        send=notify,
-    )
+    them. A run large enough to parse in worker processes forks them first, while this process
+    has no other thread (`prefetch.forked_workers`); the flow spawns them otherwise."""
+    named = str(config) if config is not None else None
+    FORKED[:] = [workers] if (workers := forked_workers(url_count(inputs, named))) else []
+    try:
+        return ingest_flow(
+            inputs=list(inputs) if inputs else None,
+            config=named,
+            store=str(store) if store is not None else None,
+            send=notify,
+        )
+    finally:
+        for unused in FORKED:  # the flow failed before its run started
+            unused.shutdown(cancel_futures=True)
+        FORKED.clear()
+
+
+def url_count(inputs: Sequence[str] | None, config: str | None) -> int:
+    """Return how many URLs a run of these inputs fetches (0 when there is nothing to ingest:
+    the flow raises that error itself)."""
+    try:
+        return sum(1 for item in choose_items(inputs, config) if is_url(item.location))
+    except ConfigError:
+        return 0

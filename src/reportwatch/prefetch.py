@@ -108,13 +108,20 @@ class ParseAhead(Generic[R]):
     the pipeline's parse, then diff against the store). What was not parsed ahead is parsed in
     this process when asked for. Thread-safe; close it (or use `with`) to stop its workers."""
 
-    def __init__(self, here: Parser[R], in_worker: Parser[R], urls: int) -> None:
+    def __init__(
+        self,
+        here: Parser[R],
+        in_worker: Parser[R],
+        urls: int,
+        workers: ProcessPoolExecutor | None = None,
+    ) -> None:
         """Prepare to parse the answers of a run of `urls` URLs: ahead with `in_worker` (picklable)
-        in worker processes, started on first need (or by `warm`), when there are POOL_MIN_URLS
-        of them or more; else, when asked, with `here` in this process."""
+        in worker processes when the run wants them (`wants_workers`), `workers` when given
+        (`forked_workers`: they are then this object's to stop), else started on first need (or
+        by `warm`); else, when asked, with `here` in this process."""
         self._here, self._in_worker = here, in_worker
-        self._use_pool = urls >= POOL_MIN_URLS and (os.cpu_count() or 1) > 1
-        self._pool: ProcessPoolExecutor | None = None
+        self._use_pool = workers is not None or wants_workers(urls)
+        self._pool = workers
         self._parsed: dict[str, tuple[Fetched, Future[R]]] = {}
         self._lock = threading.Lock()
 
@@ -130,7 +137,7 @@ class ParseAhead(Generic[R]):
         """Return the parse workers, started on first need (None when the run is too small)."""
         with self._lock:
             if self._use_pool and self._pool is None:
-                self._pool = start_workers(min(PARSE_WORKERS, os.cpu_count() or 1))
+                self._pool = start_workers()
             return self._pool
 
     def warm(self) -> None:
@@ -260,13 +267,33 @@ def fetch_ahead(
             store.read_latest_report_ahead(state.document)
 
 
-def start_workers(count: int) -> ProcessPoolExecutor:
-    """Return a pool of `count` parse worker processes: forked when that is safe (`can_fork`),
+def wants_workers(urls: int) -> bool:
+    """Return True when a run of `urls` URLs pays for parse worker processes: POOL_MIN_URLS or
+    more, on more than one core."""
+    return urls >= POOL_MIN_URLS and (os.cpu_count() or 1) > 1
+
+
+def forked_workers(urls: int) -> ProcessPoolExecutor | None:
+    """Return parse workers for a run of `urls` URLs, forked now, when the run wants them
+    (`wants_workers`) and this process may fork (`can_fork`); else None. For a caller about to
+    start threads of its own before its run starts (Prefect's flow engine): hand them to
+    `ParseAhead`, which stops them."""
+    if not (wants_workers(urls) and can_fork()):
+        return None
+    workers = start_workers()
+    workers.submit(os.getpid)  # a pool starts its processes on its first task
+    return workers
+
+
+def start_workers() -> ProcessPoolExecutor:
+    """Return a pool of parse worker processes, one a core up to PARSE_WORKERS: forked when that
+    is safe (`can_fork`),
     so that they start with the pipeline imported (spawning one and importing it cost about
     0.4 s of CPU), else spawned: a fork copies whatever locks other threads hold at that
     moment. A forked worker shares the store's lock file; it exits with the pool,
     before the lock is released, or at most PARENT_WATCH_SECONDS after this process is killed."""
     context = multiprocessing.get_context("fork" if can_fork() else "spawn")
+    count = min(PARSE_WORKERS, os.cpu_count() or 1)
     return ProcessPoolExecutor(
         count, context, initializer=exit_with_parent, initargs=(os.getpid(),)
     )

@@ -258,10 +258,19 @@ def test_sources_file_run_matches_pipeline_and_run_flow_returns_the_result(proje
 
 
 @harness
+@pytest.mark.parametrize("fork", [True, False], ids=["forked-workers", "spawned-workers"])
 def test_a_url_run_parsed_in_worker_processes_stores_what_pipeline_ingest_stores(
-    project: Path, monkeypatch: pytest.MonkeyPatch
+    project: Path, monkeypatch: pytest.MonkeyPatch, fork: bool
 ) -> None:
     monkeypatch.setattr(prefetch, "POOL_MIN_URLS", 1)  # 11 URLs: parse them in worker processes
+    # run_flow forks the workers before the flow starts when the process has no other thread
+    # (the harness's threads run here, so the choice is made for it), and the flow adopts them
+    monkeypatch.setattr(prefetch, "can_fork", lambda: fork)
+    methods: list[str] = []
+    context = prefetch.multiprocessing.get_context
+    monkeypatch.setattr(
+        prefetch.multiprocessing, "get_context", lambda m: methods.append(m) or context(m)
+    )
     write_corpus(project / "corpus", 1)
     paths = json.loads((project / "corpus/truth.json").read_text())["paths"]
     server = CorpusServer(project / "corpus").start()
@@ -282,6 +291,8 @@ def test_a_url_run_parsed_in_worker_processes_stores_what_pipeline_ingest_stores
         server.stop()
     assert stored(project / "flow-store") == stored(project / "plain-store")
     assert {status for status, _, _ in statuses(result)} == {"changed", "unchanged"}
+    # one pool a run, the flow's (forked ahead, then adopted) as pipeline.ingest's
+    assert methods == ["fork" if fork else "spawn"] * 4
 
 
 @harness
