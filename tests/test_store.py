@@ -5,21 +5,28 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from pytest_httpserver import HTTPServer
 
 from reportwatch import store_files
 from reportwatch.cli import main
 from reportwatch.errors import StoreError
+from reportwatch.http import Fetcher
+from reportwatch.http_settings import HttpSettings
 from reportwatch.normalize import PARSER_VERSION
+from reportwatch.pipeline import ingest_item
+from reportwatch.sources import Item
 from reportwatch.store import Store
 from reportwatch.store_format import current_format
 
 from conftest import LEARNING_HF
 
 HF_LEARNING = "cqc/hammersmith-and-fulham/learning-improvement-and-innovation"
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
 
 def invoke(*args: str) -> tuple[int, str, str]:
@@ -61,6 +68,68 @@ def test_leftover_temporary_folder_is_ignored_by_readers(seeds_copy: Path) -> No
     (document / ".tmp-deadbeefdeadbeefdeadbeefdeadbeef" / "raw.txt").write_text("half")
     assert Store("snapshots").versions(HF_LEARNING) == [1]
     assert invoke("ingest", "seeds")[1].endswith("no changes\n")
+
+
+def test_documents_are_listed_in_key_order_with_their_versions(seeds_copy: Path) -> None:
+    invoke("ingest", "seeds")
+    invoke("ingest", str(edit_hf_learning(seeds_copy)))
+    documents = Path("snapshots/documents")
+    # a key sorting between two others by its parts (ealing < ealing-west < hammersmith...), and
+    # what is not a document: a folder with no version, hidden folders, a stray file
+    shutil.copytree(documents / HF_LEARNING / "v0001", documents / EALING_WEST / "v0001")
+    (documents / "cqc/ealing/no-versions-yet").mkdir()
+    (documents / ".tmp-deadbeefdeadbeefdeadbeefdeadbeef/x/y/v0001").mkdir(parents=True)
+    (documents / "cqc/.hidden/report/v0001").mkdir(parents=True)
+    (documents / "cqc/ealing/stray-file").write_text("")
+    expected = {
+        "cqc/ealing/learning-improvement-and-innovation": [1],
+        EALING_WEST: [1],
+        "cqc/hammersmith-and-fulham/governance-management-and-sustainability": [1],
+        HF_LEARNING: [1, 2],
+        "cqc/unnamed-004-be58087aa61b4f94/learning-improvement-and-innovation": [1],
+        "ofsted/hammersmith-and-fulham/ilacs": [1],
+    }
+    store = Store("snapshots")
+    assert store.version_numbers() == expected
+    assert list(store.version_numbers()) == list(expected)
+    assert store.documents() == list(expected)
+
+
+def test_input_states_a_run_holds_are_the_ones_stored(
+    seeds_copy: Path, httpserver: HTTPServer
+) -> None:
+    # the second run reads each state (the first wrote them): listing them under the lock gives
+    # what was read and written, as a fresh reader finds them on disk
+    for path, seed in (("/a", "000_c2e9ab2eba705b57.txt"), ("/b", "001_ac718487f3257af1.txt")):
+        text = (seeds_copy / seed).read_text()
+        httpserver.expect_request(path).respond_with_data(text, content_type="text/plain")
+    httpserver.expect_request("/gone").respond_with_data("", status=404)
+    items = [Item(httpserver.url_for(path)) for path in ("/a", "/b", "/gone")]
+    store = Store("snapshots")
+    settings = HttpSettings(min_interval=0.0)
+    for _ in range(2):
+        with store.locked():
+            outcomes = [ingest_item(store, item, NOW, Fetcher(settings)) for item in items]
+            store.commit()
+            held = store.source_states()
+    assert [o.status for o in outcomes] == ["unchanged", "unchanged", "failed"]
+    assert held == Store("snapshots").source_states()
+    assert [(s.location, s.consecutive_failures) for s in held] == [
+        (items[0].location, 0),
+        (items[1].location, 0),
+        (items[2].location, 2),
+    ]
+
+
+EALING_WEST = "cqc/ealing-west/learning-improvement-and-innovation"
+
+
+def edit_hf_learning(seeds: Path) -> Path:
+    """Return a copy of the Hammersmith and Fulham learning seed with a finding added."""
+    edited = seeds.parent / "edited" / LEARNING_HF
+    edited.parent.mkdir()
+    edited.write_text((seeds / LEARNING_HF).read_text() + "\nNew text.\n")
+    return edited
 
 
 def test_a_version_number_already_stored_is_refused_and_the_stored_one_kept(

@@ -20,8 +20,8 @@ from pydantic import BaseModel, ValidationError
 from reportwatch import store_format
 from reportwatch.errors import StoreError
 from reportwatch.model import Change, Report, SourceState, VersionMeta
-from reportwatch.store import VERSION_DIR, Store
-from reportwatch.store_files import leftovers, sha256
+from reportwatch.store import Store
+from reportwatch.store_files import VERSION_DIR, leftovers, sha256
 
 LEFTOVER = "leftover of an interrupted run (harmless: readers skip it; the next run removes it)"
 

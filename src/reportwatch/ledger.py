@@ -80,13 +80,8 @@ def open_ledgers(store: Store, channels: Iterable[ChannelConfig]) -> None:
     call it before a run stores anything, so that the run's own changes are sent."""
     for channel in channels:
         if load_ledger(store, channel) is None:
-            handled = {key: store.versions(key)[-1] for key in store.documents()}
+            handled = {key: numbers[-1] for key, numbers in store.version_numbers().items()}
             save_ledger(store, channel, Ledger(channel=channel.name, handled=handled))
-
-
-def stored_versions(store: Store) -> dict[str, list[int]]:
-    """Return every stored document's version numbers, listed once for all channels."""
-    return {key: store.versions(key) for key in store.documents()}
 
 
 def change_events(
@@ -96,7 +91,7 @@ def change_events(
     stored: Mapping[str, list[int]],
     loaded: dict[str, Event],
 ) -> list[Event]:
-    """Return the stored versions (`stored`: `stored_versions`) a channel has not handled,
+    """Return the stored versions (`stored`: `Store.version_numbers`) a channel has not handled,
     oldest first within a document. `loaded` keeps the events read for one channel for the
     next, so each version is read once a run."""
     events = []
@@ -106,8 +101,10 @@ def change_events(
             event_id = f"{key}@v{number}"
             if event_id not in loaded:
                 loaded[event_id] = version_event(store, key, number, known)
-            resent = event_id in ledger.sending
-            events.append(loaded[event_id].model_copy(update={"resent": resent}))
+            event = loaded[event_id]  # frozen: shared by every channel it is not resent to
+            if event_id in ledger.sending:
+                event = event.model_copy(update={"resent": True})
+            events.append(event)
     return events
 
 

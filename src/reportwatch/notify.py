@@ -33,7 +33,6 @@ from reportwatch.ledger import (
     load_ledger,
     open_ledgers,
     save_ledger,
-    stored_versions,
 )
 from reportwatch.messages import LinkFor, Message, render_message
 from reportwatch.model import Event
@@ -103,7 +102,7 @@ def notify(store: Store, plan: NotifyPlan) -> list[Delivery]:
     states = store.source_states()
     link_for = versions_link(store, plan.settings)
     loaded: dict[str, Event] = {}
-    stored = stored_versions(store)
+    stored = store.version_numbers()
     deliveries = []
     open_ledgers(store, plan.channels)  # a channel never seen starts from now, not all history
     for channel in plan.channels:

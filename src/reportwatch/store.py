@@ -53,7 +53,9 @@ from reportwatch.store_files import (
     leftovers,
     remove,
     sha256,
+    subfolders,
     to_json,
+    version_numbers_in,
     write_atomic,
     write_version_files,
 )
@@ -62,7 +64,6 @@ CLEAN_MARK = ".clean"  # the last run holding the lock finished without leaving 
 COMMIT_EVERY = 200  # versions staged before a group commit
 COMMIT_SECONDS = 2.0  # ... or this long after the first write waiting for one
 _KEY_PART = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-VERSION_DIR = re.compile(r"^v(\d{4,})$")
 
 
 class Store:
@@ -151,14 +152,18 @@ class Store:
 
     def documents(self) -> list[str]:
         """Return the keys of all stored documents, sorted."""
+        return list(self.version_numbers())
+
+    def version_numbers(self) -> dict[str, list[int]]:
+        """Return every stored document's version numbers, oldest first, by key (in key order):
+        each folder listed once."""
         self._commit_staged()
-        if not self.documents_dir.is_dir():
-            return []
-        keys = []
-        for path in sorted(self.documents_dir.glob("*/*/*")):
-            if path.is_dir() and any(VERSION_DIR.match(p.name) for p in path.iterdir()):
-                keys.append("/".join(path.relative_to(self.documents_dir).parts))
-        return keys
+        found = {}
+        for parts in sorted(subfolders(self.documents_dir, 3)):
+            numbers = version_numbers_in(os.path.join(self.documents_dir, *parts))
+            if numbers:
+                found["/".join(parts)] = numbers
+        return found
 
     def versions(self, key: str) -> list[int]:
         """Return a document's version numbers, oldest first ([] for an unknown document)."""
@@ -167,12 +172,7 @@ class Store:
 
     def _numbers_on_disk(self, key: str) -> list[int]:
         """Return the version numbers a document's folder holds, oldest first."""
-        try:
-            names = os.listdir(self.document_dir(key))
-        except (FileNotFoundError, NotADirectoryError):
-            return []
-        found = (VERSION_DIR.match(name) for name in names)
-        return sorted(int(m.group(1)) for m in found if m)
+        return version_numbers_in(self.document_dir(key))
 
     def version_dir(self, key: str, number: int) -> Path:
         """Return the directory of one version."""
@@ -362,7 +362,7 @@ class Store:
 
     def source_path(self, location: str) -> Path:
         """Return the state file of an input location."""
-        return self.root / "sources" / f"{sha256(location.encode())[:20]}.json"
+        return self.root / "sources" / source_file(location)
 
     def source_state(self, location: str) -> SourceState:
         """Return what the store remembers about an input (a fresh state for a new one)."""
@@ -390,8 +390,11 @@ class Store:
         """Return the remembered state of every input that has one, sorted by location."""
         folder = self.root / "sources"
         paths = sorted(folder.glob("*.json")) if folder.is_dir() else []
-        states = [state for p in paths if (state := self.cached_state(p)) is not None]
-        return sorted(states, key=lambda state: state.location)
+        # the states this Store read or wrote are what their files hold: only the lock's holder
+        # writes them
+        known = {source_file(place): state for place, state in self._saved.items() if state}
+        found = (known.get(path.name) or self.cached_state(path) for path in paths)
+        return sorted((state for state in found if state), key=lambda state: state.location)
 
     def save_source_state(self, state: SourceState) -> None:
         """Save an input's state (only when it differs from what is stored); it is written at
@@ -422,3 +425,8 @@ class Store:
         write_atomic(folder / "raw", raw)
         write_atomic(folder / "reason.json", to_json({"location": location, "reason": reason}))
         return folder
+
+
+def source_file(location: str) -> str:
+    """Return the name of an input location's state file."""
+    return f"{sha256(location.encode())[:20]}.json"

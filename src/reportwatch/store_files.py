@@ -34,6 +34,8 @@ _TMP_DIR = re.compile(rf"^{re.escape(TMP_DIR_PREFIX)}[0-9a-f]{{32}}$")
 FLUSH_THREADS = 16
 _MODELS: TypeAdapter[list[SerializeAsAny[BaseModel]]] = TypeAdapter(list[SerializeAsAny[BaseModel]])
 
+VERSION_DIR = re.compile(r"^v(\d{4,})$")  # a version's folder: v0001
+
 
 def sha256(data: bytes) -> str:
     """Return the hex SHA-256 of bytes."""
@@ -215,3 +217,25 @@ def discard(staged: list[Staged]) -> None:
     for version in staged:
         version.written.exception()
         shutil.rmtree(version.tmp, ignore_errors=True)
+
+
+def version_numbers_in(folder: str | Path) -> list[int]:
+    """Return the version numbers a document's folder holds, oldest first ([] for no folder)."""
+    try:
+        names = os.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    found = (VERSION_DIR.match(name) for name in names)
+    return sorted(int(m.group(1)) for m in found if m)
+
+
+def subfolders(folder: str | Path, depth: int) -> list[tuple[str, ...]]:
+    """Return the paths (as parts) of the folders `depth` levels below `folder`, hidden ones
+    left out, as `folder.glob("*/*/*")` finds them for a depth of 3."""
+    try:
+        entries = [e for e in os.scandir(folder) if not e.name.startswith(".") and e.is_dir()]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    if depth == 1:
+        return [(e.name,) for e in entries]
+    return [(e.name, *rest) for e in entries for rest in subfolders(e.path, depth - 1)]
