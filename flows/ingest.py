@@ -28,7 +28,7 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
 
 from prefect import State, Task, flow, get_run_logger, task
@@ -41,6 +41,7 @@ from prefect.exceptions import ObjectNotFound
 from prefect.futures import PrefectFuture
 from prefect.runtime import task_run
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+from prefect.utilities.annotations import quote
 
 from reportwatch import pipeline, render, render_run, sources
 from reportwatch.errors import ConfigError
@@ -61,6 +62,7 @@ SCORES_KEY = "reportwatch-scores"
 HOST_LIMIT_PREFIX = "reportwatch-host-"
 
 Limits = frozenset[str]
+T = TypeVar("T")
 # parse workers `run_flow` forked before Prefect started its threads, for `run_batches` to adopt
 FORKED: list[ProcessPoolExecutor] = []
 # Bounded: the default pool is unbounded, and costs ~7x more per task on two cores.
@@ -213,13 +215,21 @@ def run_batches(items: Sequence[Item], store: Store, fetcher: UrlFetcher | None)
     workers = FORKED.pop() if FORKED else None
     with ParseAhead(*pipeline.parsers(store), urls, workers) as parsing:
         for batch in batches(items):
-            fetched = fetch_batch.submit(batch, store, fetcher, ahead, limits, parsing)
+            inputs = as_is(batch)
+            fetched = fetch_batch.submit(inputs, store, fetcher, ahead, limits, parsing)
             after: list[PrefectFuture[Any]] = [fetched, *recorded[-1:]]
             future = record_batch.submit(
-                batch, store, ahead, parsing, now, wait_for=after, return_state=False
+                inputs, store, ahead, parsing, now, wait_for=after, return_state=False
             )
             recorded.append(future)
         return [outcome for future in recorded for outcome in future.result()]
+
+
+def as_is(value: T) -> T:
+    """Return a task argument wrapped so that Prefect hands it to the task as it is (`quote`),
+    without walking it, through every dataclass, model and collection inside, for futures: a
+    batch's inputs, a notify plan holding the whole sources file. The task gets `value`."""
+    return cast(T, quote(value))
 
 
 @task(name="notify", cache_policy=NO_CACHE)
@@ -235,6 +245,11 @@ def notify_channels(store: Store, plan: NotifyPlan) -> list[Delivery]:
         elif delivery.messages:
             logger.info("notified %s: %d messages", delivery.channel, delivery.messages)
     return deliveries
+
+
+def send_notifications(store: Store, plan: NotifyPlan) -> list[Delivery]:
+    """Run the notify task (`notify_channels`) on the store and plan as they are (`as_is`)."""
+    return notify_channels(store, as_is(plan))
 
 
 def read_secret(name: str) -> str:
@@ -335,7 +350,7 @@ def ingest_flow(
     fetcher = pipeline.url_fetcher(items, settings.http.settings())
     try:
         result = pipeline.locked_run(
-            target, plan, partial(run_batches, items, target, fetcher), send=notify_channels
+            target, plan, partial(run_batches, items, target, fetcher), send=send_notifications
         )
     finally:
         if fetcher is not None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -131,16 +132,9 @@ def check_version(folder: Path, key: str, number: int) -> list[Problem]:
 def check_json(path: Path, model: type[BaseModel]) -> tuple[BaseModel | None, list[Problem]]:
     """Return a JSON file parsed as a model, or None and the problem: missing, not JSON, or not
     valid for its schema (naming the first field at fault)."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return None, [Problem(path, "missing")]
-    except OSError as exc:
-        return None, [Problem(path, f"unreadable ({exc.strerror})")]
-    try:
-        parsed = json.loads(data)
-    except ValueError:
-        return None, [Problem(path, "not valid JSON")]
+    parsed, problems = read_json(path)
+    if problems:
+        return None, problems
     try:
         return model.model_validate(parsed), []
     except ValidationError as exc:
@@ -149,12 +143,9 @@ def check_json(path: Path, model: type[BaseModel]) -> tuple[BaseModel | None, li
 
 def check_changes(path: Path) -> list[Problem]:
     """Return the problems of a changes.json: missing, not JSON, or not a list of change records."""
-    try:
-        records = json.loads(path.read_bytes())
-    except FileNotFoundError:
-        return [Problem(path, "missing")]
-    except (OSError, ValueError):
-        return [Problem(path, "not valid JSON")]
+    records, problems = read_json(path)
+    if problems:
+        return problems
     if not isinstance(records, list):
         return [Problem(path, "not a list of change records")]
     for index, record in enumerate(records):
@@ -163,6 +154,20 @@ def check_changes(path: Path) -> list[Problem]:
         except ValidationError as exc:
             return [Problem(path, f"record {index} not a change record ({schema_error(exc)})")]
     return []
+
+
+def read_json(path: Path) -> tuple[Any, list[Problem]]:
+    """Return what a JSON file holds, or None and the problem: missing, unreadable, not JSON."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None, [Problem(path, "missing")]
+    except OSError as exc:
+        return None, [Problem(path, f"unreadable ({exc.strerror})")]
+    try:
+        return json.loads(data), []
+    except ValueError:
+        return None, [Problem(path, "not valid JSON")]
 
 
 def schema_error(exc: ValidationError) -> str:

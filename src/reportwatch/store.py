@@ -232,15 +232,20 @@ class Store:
         `read_latest_report_ahead` unless the run has written a version of it since)."""
         if key not in self._written and (known := self._reports.get(key)) is not None:
             return known
-        numbers = self.versions(key)
-        return (numbers[-1], self._report_of(key, numbers[-1])) if numbers else None
+        return self._newest_report(key, self.versions(key))
 
     def read_latest_report_ahead(self, key: str) -> None:
         """Read a document's newest report, on any thread, for `latest_report` to give later in
         the run (a fetch thread does this for an input that answered 304). Never commits; what
         the run writes of the document meanwhile makes the read unused."""
-        if key not in self._written and (numbers := self._numbers_on_disk(key)):
-            self._reports[key] = (numbers[-1], self._report_of(key, numbers[-1]))
+        if key not in self._written and (
+            newest := self._newest_report(key, self._numbers_on_disk(key))
+        ):
+            self._reports[key] = newest
+
+    def _newest_report(self, key: str, numbers: list[int]) -> tuple[int, Report] | None:
+        """Return the last of a document's version `numbers` and its report (None for none)."""
+        return (numbers[-1], self._report_of(key, numbers[-1])) if numbers else None
 
     def raw(self, key: str, number: int) -> bytes:
         """Return the raw input bytes a version was made from."""
