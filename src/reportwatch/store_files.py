@@ -31,7 +31,12 @@ from reportwatch.model import Report, Version
 TMP_DIR_PREFIX = ".tmp-"
 _TMP_FILE = re.compile(r"^\..+\.[0-9a-f]{32}\.tmp$")
 _TMP_DIR = re.compile(rf"^{re.escape(TMP_DIR_PREFIX)}[0-9a-f]{{32}}$")
+# threads writing (and flushing) the store's files. Where each file is flushed (fsync), they
+# wait on the disk, and many share its journal commits; where syncfs flushes them (Linux), they
+# only hand bytes to the kernel, and more of them queue for the interpreter lock: a cold run of
+# 1,683 versions took 8.0 s with 16, 6.9 s with 2 (medians of 8 alternating)
 FLUSH_THREADS = 16
+WRITE_THREADS = 2
 _MODELS: TypeAdapter[list[SerializeAsAny[BaseModel]]] = TypeAdapter(list[SerializeAsAny[BaseModel]])
 
 VERSION_DIR = re.compile(r"^v(\d{4,})$")  # a version's folder: v0001
@@ -125,8 +130,10 @@ def fsync_path(path: Path) -> None:
 
 @functools.cache
 def flusher() -> ThreadPoolExecutor:
-    """Return the threads that write and flush the store's files (made on first use)."""
-    return ThreadPoolExecutor(FLUSH_THREADS, thread_name_prefix="flush")
+    """Return the threads that write and flush the store's files (made on first use): fewer
+    when files are flushed a filesystem at a time (`syncfs`)."""
+    count = WRITE_THREADS if syncfs() is not None else FLUSH_THREADS
+    return ThreadPoolExecutor(count, thread_name_prefix="flush")
 
 
 def write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
