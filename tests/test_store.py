@@ -106,12 +106,12 @@ def test_input_states_a_run_holds_are_the_ones_stored(
     httpserver.expect_request("/gone").respond_with_data("", status=404)
     items = [Item(httpserver.url_for(path)) for path in ("/a", "/b", "/gone")]
     store = Store("snapshots")
-    settings = HttpSettings(min_interval=0.0)
-    for _ in range(2):
-        with store.locked():
-            outcomes = [ingest_item(store, item, NOW, Fetcher(settings)) for item in items]
-            store.commit()
-            held = store.source_states()
+    with Fetcher(HttpSettings(min_interval=0.0)) as fetcher:
+        for _ in range(2):
+            with store.locked():
+                outcomes = [ingest_item(store, item, NOW, fetcher) for item in items]
+                store.commit()
+                held = store.source_states()
     assert [o.status for o in outcomes] == ["unchanged", "unchanged", "failed"]
     assert held == Store("snapshots").source_states()
     assert [(s.location, s.consecutive_failures) for s in held] == [

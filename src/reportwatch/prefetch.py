@@ -287,11 +287,11 @@ def forked_workers(urls: int) -> ProcessPoolExecutor | None:
 
 def start_workers() -> ProcessPoolExecutor:
     """Return a pool of parse worker processes, one a core up to PARSE_WORKERS: forked when that
-    is safe (`can_fork`),
-    so that they start with the pipeline imported (spawning one and importing it cost about
-    0.4 s of CPU), else spawned: a fork copies whatever locks other threads hold at that
-    moment. A forked worker shares the store's lock file; it exits with the pool,
-    before the lock is released, or at most PARENT_WATCH_SECONDS after this process is killed."""
+    is safe (`can_fork`), so that they start with the pipeline imported (spawning one and
+    importing it cost about 0.4 s of CPU), else spawned: a fork copies whatever locks other
+    threads hold at that moment. A forked worker shares the store's lock file; it exits with the
+    pool, before the lock is released, or at most PARENT_WATCH_SECONDS after this process is
+    killed."""
     context = multiprocessing.get_context("fork" if can_fork() else "spawn")
     count = min(PARSE_WORKERS, os.cpu_count() or 1)
     return ProcessPoolExecutor(
