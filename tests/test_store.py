@@ -132,6 +132,15 @@ def edit_hf_learning(seeds: Path) -> Path:
     return edited
 
 
+@pytest.mark.parametrize("size", [0, 1, 4096, 200_000])
+def test_read_file_gives_every_byte(tmp_path: Path, size: int) -> None:
+    data = bytes(range(256)) * (size // 256) + b"\r\n\x00"[: size % 256]
+    (tmp_path / "f").write_bytes(data)
+    assert store_files.read_file(tmp_path / "f") == data
+    with pytest.raises(FileNotFoundError):
+        store_files.read_file(tmp_path / "missing")
+
+
 def test_a_version_number_already_stored_is_refused_and_the_stored_one_kept(
     seeds_copy: Path,
 ) -> None:

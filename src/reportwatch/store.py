@@ -51,6 +51,7 @@ from reportwatch.store_files import (
     flusher,
     fsync_path,
     leftovers,
+    read_file,
     remove,
     sha256,
     subfolders,
@@ -181,7 +182,7 @@ class Store:
     def read_model(self, path: Path, model: type[BaseModel]) -> Any:
         """Return a JSON file parsed as a model; StoreError naming the file when it is not one."""
         try:
-            return model.model_validate_json(path.read_bytes())
+            return model.model_validate_json(read_file(path))
         except (OSError, ValidationError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) else "not valid for its schema"
             raise StoreError(f"{path}: {reason}") from exc
@@ -195,7 +196,7 @@ class Store:
             raise StoreError(f"{key}: no version {number}")
         changes_path = directory / "changes.json"
         try:
-            changes = json.loads(changes_path.read_bytes()) if changes_path.exists() else []
+            changes = json.loads(read_file(changes_path)) if changes_path.exists() else []
             parsed = tuple(Change.model_validate(c) for c in changes)
         except (ValueError, ValidationError) as exc:
             raise StoreError(f"{changes_path}: not valid change records") from exc
