@@ -22,7 +22,7 @@ from reportwatch import store_format
 from reportwatch.errors import StoreError
 from reportwatch.model import Change, Report, SourceState, VersionMeta
 from reportwatch.store import Store
-from reportwatch.store_files import VERSION_DIR, leftovers, sha256
+from reportwatch.store_files import VERSION_DIR, leftovers, sha256, subfolders
 
 LEFTOVER = "leftover of an interrupted run (harmless: readers skip it; the next run removes it)"
 
@@ -79,9 +79,9 @@ def check_format_file(root: Path) -> list[Problem]:
 
 def document_folders(store: Store) -> list[Path]:
     """Return every folder that holds a document's versions (regulator/authority/subject)."""
-    if not store.documents_dir.is_dir():
-        return []
-    return sorted(p for p in store.documents_dir.glob("*/*/*") if p.is_dir())
+    return [
+        store.documents_dir.joinpath(*parts) for parts in sorted(subfolders(store.documents_dir, 3))
+    ]
 
 
 def check_document(folder: Path, result: CheckResult) -> list[Problem]:

@@ -143,8 +143,7 @@ class ParseAhead(Generic[R]):
     def warm(self) -> None:
         """Start the workers now, for a run large enough: called before the run starts its
         threads, they are forked (see `start_workers`)."""
-        if (pool := self._workers()) is not None:
-            pool.submit(os.getpid)
+        self._workers()
 
     def parse(self, fetched: Fetched, defaults: Defaults) -> R:
         """Return what parsing gives of fetched bytes: parsed ahead for exactly these bytes,
@@ -278,25 +277,23 @@ def forked_workers(urls: int) -> ProcessPoolExecutor | None:
     (`wants_workers`) and this process may fork (`can_fork`); else None. For a caller about to
     start threads of its own before its run starts (Prefect's flow engine): hand them to
     `ParseAhead`, which stops them."""
-    if not (wants_workers(urls) and can_fork()):
-        return None
-    workers = start_workers()
-    workers.submit(os.getpid)  # a pool starts its processes on its first task
-    return workers
+    return start_workers() if wants_workers(urls) and can_fork() else None
 
 
 def start_workers() -> ProcessPoolExecutor:
-    """Return a pool of parse worker processes, one a core up to PARSE_WORKERS: forked when that
-    is safe (`can_fork`), so that they start with the pipeline imported (spawning one and
-    importing it cost about 0.4 s of CPU), else spawned: a fork copies whatever locks other
-    threads hold at that moment. A forked worker shares the store's lock file; it exits with the
-    pool, before the lock is released, or at most PARENT_WATCH_SECONDS after this process is
-    killed."""
+    """Return a pool of parse worker processes, one a core up to PARSE_WORKERS, started now:
+    forked when that is safe (`can_fork`), so that they start with the pipeline imported
+    (spawning one and importing it cost about 0.4 s of CPU), else spawned: a fork copies
+    whatever locks other threads hold at that moment. A forked worker shares the store's lock
+    file; it exits with the pool, before the lock is released, or at most PARENT_WATCH_SECONDS
+    after this process is killed."""
     context = multiprocessing.get_context("fork" if can_fork() else "spawn")
     count = min(PARSE_WORKERS, os.cpu_count() or 1)
-    return ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         count, context, initializer=exit_with_parent, initargs=(os.getpid(),)
     )
+    pool.submit(os.getpid)  # a pool starts its processes on its first task
+    return pool
 
 
 def can_fork() -> bool:
