@@ -48,7 +48,13 @@ from reportwatch.errors import ConfigError
 from reportwatch.fetch import UrlFetcher, is_url
 from reportwatch.notify import Delivery, NotifyPlan, notify, plan_for
 from reportwatch.pipeline import Outcome, RunResult
-from reportwatch.prefetch import ParseAhead, Prefetched, fetch_ahead, forked_workers
+from reportwatch.prefetch import (
+    ParseAhead,
+    Prefetched,
+    fetch_ahead,
+    forked_workers,
+    read_ahead,
+)
 from reportwatch.sources import Item, SourcesFile
 from reportwatch.store import Store
 
@@ -158,14 +164,16 @@ def fetch_batch(
     limits: Limits,
     parsing: ParseAhead[pipeline.Prepared],
 ) -> int:
-    """Fetch a batch's URLs ahead (local files are read when recorded) into `ahead`, start
-    parsing what they answered (`parsing`, in worker processes for a large run) and read ahead
-    the latest report of what answered 304 (`prefetch.fetch_ahead`); return how many failed.
+    """Fetch a batch's URLs ahead (local files are read when recorded) into `ahead`, after
+    reading what the store holds of them (`prefetch.read_ahead`), and start parsing what they
+    answered (`parsing`, in worker processes for a large run: `prefetch.fetch_ahead`); return
+    how many failed.
     The task is retried while some URL failed for a transient reason (a connection error, a
     timeout, 429, 5xx), and a retry fetches only those URLs; a 404 is asked once. After the
     last try the errors stay in `ahead` and become those inputs' failed outcomes."""
     urls = [item for item in batch if fetcher is not None and is_url(item.location)]
     pending = [item for item in urls if ahead.needs(item.location)]
+    read_ahead(store, pending)
     for item in pending:
         assert fetcher is not None
         if host_limit(item.location) in limits:

@@ -129,8 +129,8 @@ def test_two_urls_of_one_document_parsed_ahead_are_versions_one_after_the_other(
 def test_an_input_that_answers_304_shows_the_version_written_before_it_in_the_run(
     mirror: tuple[str, str, str], tmp_path: Path
 ) -> None:
-    # the 304's latest report is read ahead, on a fetch thread, before the URL listed first
-    # stores a newer version of the same document: the run must show that newer one
+    # the 304's latest report is read ahead, before any URL is fetched, so before the URL listed
+    # first stores a newer version of the same document: the run must show that newer one
     page, copy, _ = mirror
     ahead, plain = Store(tmp_path / "ahead"), Store(tmp_path / "plain")
     ingest([Item(page)], ahead, now=NOW, http=SETTINGS)

@@ -203,9 +203,10 @@ class Ahead(Generic[R]):
         self._started = 0
 
     def start(self) -> Self:
-        """Start the parse workers (a large run's), then fetching the first URLs ahead; return
-        self."""
+        """Start the parse workers (a large run's), read what the store holds of each URL
+        (`read_ahead`), then start fetching the first URLs ahead; return self."""
         self._parsing.warm()
+        read_ahead(self._store, self._queue)
         self._top_up()
         return self
 
@@ -249,21 +250,29 @@ class Ahead(Generic[R]):
         self.close()
 
 
+def read_ahead(store: Store, items: Sequence[Item]) -> None:
+    """Read, before their URLs are fetched, each input's state and its document's latest report
+    (what a run shows of an input that answers 304: `Store.read_latest_report_ahead`), all on
+    the calling thread. Read beside the fetch threads instead, each file waited for the
+    interpreter lock after every system call: an all-304 run of 1,683 URLs took 2.3 s that
+    way and 1.8 s this way."""
+    for item in items:
+        state = store.source_state(item.location)
+        if state.document:
+            with suppress(StoreError):  # read again when its turn comes, and reported then
+                store.read_latest_report_ahead(state.document)
+
+
 def fetch_ahead(
     store: Store, fetcher: UrlFetcher, answers: Prefetched, parsing: ParseAhead[R], item: Item
 ) -> None:
-    """Fetch an input's URL into `answers`, with the validators its state holds; when it answered
-    bytes, start parsing them (`parsing`); when it answered 304, read its document's latest
-    report ahead (what the run shows of it, `Store.read_latest_report_ahead`)."""
+    """Fetch an input's URL into `answers`, with the validators its state holds (read ahead by
+    `read_ahead`); when it answered bytes, start parsing them (`parsing`)."""
     state = store.source_state(item.location)
     answers.fetch_into(fetcher, item.location, state.validators or None)
-    if (fetched := answers.answered(item.location)) is None:
-        return
-    if not fetched.not_modified:
+    fetched = answers.answered(item.location)
+    if fetched is not None and not fetched.not_modified:
         parsing.start(fetched, item.defaults)
-    elif state.document:
-        with suppress(StoreError):  # read again when its turn comes, and reported then
-            store.read_latest_report_ahead(state.document)
 
 
 def wants_workers(urls: int) -> bool:

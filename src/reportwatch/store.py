@@ -237,10 +237,12 @@ class Store:
 
     def read_latest_report_ahead(self, key: str) -> None:
         """Read a document's newest report, on any thread, for `latest_report` to give later in
-        the run (a fetch thread does this for an input that answered 304). Never commits; what
-        the run writes of the document meanwhile makes the read unused."""
-        if key not in self._written and (
-            newest := self._newest_report(key, self._numbers_on_disk(key))
+        the run (`prefetch.read_ahead` does this for each URL before fetching it), once a run.
+        Never commits; what the run writes of the document meanwhile makes the read unused."""
+        if (
+            key not in self._written
+            and key not in self._reports
+            and (newest := self._newest_report(key, self._numbers_on_disk(key)))
         ):
             self._reports[key] = newest
 
