@@ -14,6 +14,7 @@ import pytest
 from benchmarks.corpus import PHASES, STATE_OF_PHASE, write_corpus
 from benchmarks.server import CorpusServer
 from reportwatch import prefetch
+from reportwatch import store as store_module
 from reportwatch.http import Fetcher, HttpSettings
 from reportwatch.pipeline import Outcome, ingest, ingest_item
 from reportwatch.sources import Item
@@ -47,9 +48,14 @@ def one_at_a_time(store: Store, urls: list[str]) -> list[Outcome]:
 
 
 @pytest.mark.parametrize(
-    ("pool_min", "fork"),
-    [(1, True), (1, False), (10_000, False)],
-    ids=["parse-forked-processes", "parse-spawned-processes", "parse-in-process"],
+    ("pool_min", "fork", "commit_every"),
+    [(1, True, 200), (1, False, 200), (10_000, False, 200), (1, True, 3)],
+    ids=[
+        "parse-forked-processes",
+        "parse-spawned-processes",
+        "parse-in-process",
+        "commits-in-the-background",
+    ],
 )
 def test_fetching_ahead_stores_what_one_at_a_time_stores(
     served: tuple[CorpusServer, list[str]],
@@ -57,9 +63,12 @@ def test_fetching_ahead_stores_what_one_at_a_time_stores(
     monkeypatch: pytest.MonkeyPatch,
     pool_min: int,
     fork: bool,
+    commit_every: int,
 ) -> None:
     # workers are forked only when the run's process has no other thread: here the loopback
-    # server's threads run beside the test, so the choice is made for it
+    # server's threads run beside the test, so the choice is made for it. With a commit every
+    # 3 versions, group commits run on the committer thread while the run goes on recording.
+    monkeypatch.setattr(store_module, "COMMIT_EVERY", commit_every)
     monkeypatch.setattr(prefetch, "POOL_MIN_URLS", pool_min)
     monkeypatch.setattr(prefetch, "can_fork", lambda: fork)
     methods: list[str] = []
@@ -111,11 +120,14 @@ def mirror(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[st
         server.stop()
 
 
+@pytest.mark.parametrize("commit_every", [200, 1], ids=["one-commit", "a-commit-a-version"])
 def test_two_urls_of_one_document_parsed_ahead_are_versions_one_after_the_other(
-    mirror: tuple[str, str, str], tmp_path: Path
+    mirror: tuple[str, str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, commit_every: int
 ) -> None:
     # both URLs are parsed and diffed in worker processes against the store as it was (no
-    # version): the second must be diffed again against the first once that is stored
+    # version): the second must be diffed again against the first once that is stored, or
+    # while it is being committed in the background
+    monkeypatch.setattr(store_module, "COMMIT_EVERY", commit_every)
     page, copy, kinds = mirror
     ahead, plain = Store(tmp_path / "ahead"), Store(tmp_path / "plain")
     expected = one_at_a_time(plain, [page, copy])

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 from pytest_httpserver import HTTPServer
 
+from reportwatch import store as store_module
 from reportwatch import store_files
 from reportwatch.cli import main
 from reportwatch.errors import StoreError
@@ -229,3 +230,34 @@ def test_a_group_commit_flushes_each_filesystem_once_or_else_each_file(
     store_files.flush_together(files)
     assert sorted(flushed) == sorted(files)
     shutil.rmtree(folders[-1])
+
+
+def test_a_commit_failing_in_the_background_stops_the_run_and_keeps_what_was_committed(
+    seeds_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a commit every 2 versions: the first two are committed in the background while the run
+    # records the next two, whose commit fails flushing; the run stops with the store's error,
+    # and the fifth, staged meanwhile, is dropped with them
+    monkeypatch.setattr(store_module, "COMMIT_EVERY", 2)
+    flushes: list[int] = []
+    real_flush = store_module.flush_together
+
+    def failing_third_flush(paths: list[Path]) -> None:
+        flushes.append(len(paths))
+        if len(flushes) == 3:
+            raise OSError(5, "Input/output error")
+        real_flush(paths)
+
+    monkeypatch.setattr(store_module, "flush_together", failing_third_flush)
+    status, _, err = invoke("ingest", "seeds")
+    assert status == 2
+    assert err == "error: snapshots: could not store versions: [Errno 5] Input/output error\n"
+    assert Store("snapshots").version_numbers() == {
+        "cqc/hammersmith-and-fulham/governance-management-and-sustainability": [1],
+        HF_LEARNING: [1],
+    }
+    monkeypatch.setattr(store_module, "flush_together", real_flush)
+    status, out, _ = invoke("ingest", "seeds")
+    # the next run stores the other three, and the versions of both runs are notified
+    assert status == 0 and "\n3 new, 0 changed, 2 unchanged, 0 failed\n" in out
+    assert "notified outbox: 1 message, 5 events" in out

@@ -155,6 +155,13 @@ def flusher() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(count, thread_name_prefix="flush")
 
 
+@functools.cache
+def committer() -> ThreadPoolExecutor:
+    """Return the thread that runs group commits in the background (made on first use): one,
+    so that commits are made one after the other, in order."""
+    return ThreadPoolExecutor(1, thread_name_prefix="commit")
+
+
 def write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
     """Replace a file's content atomically: write a temporary file beside it, then rename.
     `durable` also flushes the file and the rename to disk before returning."""
