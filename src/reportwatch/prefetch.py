@@ -267,12 +267,15 @@ def fetch_ahead(
     store: Store, fetcher: UrlFetcher, answers: Prefetched, parsing: ParseAhead[R], item: Item
 ) -> None:
     """Fetch an input's URL into `answers`, with the validators its state holds (read ahead by
-    `read_ahead`); when it answered bytes, start parsing them (`parsing`)."""
+    `read_ahead`); when it answered bytes, start parsing them (`parsing`) and drop the report
+    read ahead for it, which only a 304 shows."""
     state = store.source_state(item.location)
     answers.fetch_into(fetcher, item.location, state.validators or None)
     fetched = answers.answered(item.location)
     if fetched is not None and not fetched.not_modified:
         parsing.start(fetched, item.defaults)
+        if state.document:
+            store.drop_report_ahead(state.document)
 
 
 def wants_workers(urls: int) -> bool:

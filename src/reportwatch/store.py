@@ -258,6 +258,11 @@ class Store(SourceStates):
         ):
             self._reports[key] = newest
 
+    def drop_report_ahead(self, key: str) -> None:
+        """Forget a report `read_latest_report_ahead` read (its input answered with new bytes):
+        a run of changed pages would otherwise hold every document's report twice."""
+        self._reports.pop(key, None)
+
     def _newest_report(self, key: str, numbers: list[int]) -> tuple[int, Report] | None:
         """Return the last of a document's version `numbers` and its report (None for none)."""
         return (numbers[-1], self._report_of(key, numbers[-1])) if numbers else None
