@@ -26,7 +26,7 @@ from reportwatch.model import Event, SourceState
 from reportwatch.normalize import Defaults
 from reportwatch.render import document_title
 from reportwatch.store import Store
-from reportwatch.store_files import to_json, write_atomic
+from reportwatch.store_files import read_model, to_json, write_atomic
 
 
 class Ledger(BaseModel):
@@ -64,7 +64,7 @@ def load_ledger(store: Store, channel: ChannelConfig) -> Ledger | None:
     path = ledger_path(store, channel)
     if not path.exists():
         return None
-    ledger: Ledger = store.read_model(path, Ledger)
+    ledger: Ledger = read_model(path, Ledger)
     return ledger
 
 

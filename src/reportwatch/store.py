@@ -38,9 +38,8 @@ from collections.abc import Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from reportwatch import store_format, store_lock
 from reportwatch.errors import StoreError
@@ -56,6 +55,7 @@ from reportwatch.store_files import (
     fsync_path,
     leftovers,
     read_file,
+    read_model,
     remove,
     sha256,
     subfolders,
@@ -191,14 +191,6 @@ class Store(SourceStates):
         """Return the directory of one version."""
         return self.document_dir(key) / f"v{number:04d}"
 
-    def read_model(self, path: Path, model: type[BaseModel]) -> Any:
-        """Return a JSON file parsed as a model; StoreError naming the file when it is not one."""
-        try:
-            return model.model_validate_json(read_file(path))
-        except (OSError, ValidationError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else "not valid for its schema"
-            raise StoreError(f"{path}: {reason}") from exc
-
     def load(self, key: str, number: int) -> Version:
         """Return one stored version. Raises StoreError when it is missing or unreadable."""
         if (added := self._added.get((key, number))) is not None:
@@ -219,14 +211,14 @@ class Store(SourceStates):
         if (added := self._added.get((key, number))) is not None:
             return added
         directory = self.version_dir(key, number)
-        meta = self.read_model(directory / "meta.json", VersionMeta)
+        meta = read_model(directory / "meta.json", VersionMeta)
         return Version(meta=meta, report=self._report_of(key, number))
 
     def _report_of(self, key: str, number: int) -> Report:
         """Return one version's report: as this run wrote it, else its report.json alone."""
         if (added := self._added.get((key, number))) is not None:
             return added.report
-        report: Report = self.read_model(self.version_dir(key, number) / "report.json", Report)
+        report: Report = read_model(self.version_dir(key, number) / "report.json", Report)
         return report
 
     def head(self, key: str) -> Version | None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, SerializeAsAny, TypeAdapter
+from pydantic import BaseModel, SerializeAsAny, TypeAdapter, ValidationError
 
 from reportwatch.errors import StoreError
 from reportwatch.faults import checkpoint
@@ -89,6 +89,15 @@ def read_file(path: Path) -> bytes:
         return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+def read_model(path: Path, model: type[BaseModel]) -> Any:
+    """Return a JSON file parsed as a model; StoreError naming the file when it is not one."""
+    try:
+        return model.model_validate_json(read_file(path))
+    except (OSError, ValidationError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not valid for its schema"
+        raise StoreError(f"{path}: {reason}") from exc
 
 
 def write_new(path: Path, data: bytes) -> None:

@@ -6,28 +6,21 @@ the group commit after the versions staged before them.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-from pydantic import BaseModel
 
 from reportwatch.errors import StoreError
 from reportwatch.faults import checkpoint
 from reportwatch.model import SourceState
-from reportwatch.store_files import sha256, to_json, write_atomic
+from reportwatch.store_files import read_model, sha256, to_json, write_atomic
 
 
 class SourceStates:
-    """The per-input state half of `Store` (which sets these attributes and methods)."""
+    """The per-input state half of `Store` (which sets these attributes and commits)."""
 
     root: Path
     _unsaved: dict[str, SourceState]  # saved states, written at the next commit
     _committing_states: dict[str, SourceState]  # ... being written by a commit under way
     _saved: dict[str, SourceState | None]  # states as read or written
     _saved_in_run: set[str]  # inputs whose state this run saved
-
-    def read_model(self, path: Path, model: type[BaseModel]) -> Any:
-        """Return a JSON file parsed as a model (see `Store.read_model`)."""
-        raise NotImplementedError
 
     def _commit_when_due(self) -> None:
         """Commit when enough is waiting (see `Store._commit_when_due`)."""
@@ -56,7 +49,7 @@ class SourceStates:
         state is a cache (written without fsync), and losing it costs one unconditional fetch,
         never a version."""
         try:
-            state: SourceState = self.read_model(path, SourceState)
+            state: SourceState = read_model(path, SourceState)
         except StoreError:
             return None
         return state
