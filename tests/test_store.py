@@ -7,6 +7,7 @@ import shutil
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -232,12 +233,9 @@ def test_a_group_commit_flushes_each_filesystem_once_or_else_each_file(
     shutil.rmtree(folders[-1])
 
 
-def test_a_commit_failing_in_the_background_stops_the_run_and_keeps_what_was_committed(
-    seeds_copy: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # a commit every 2 versions: the first two are committed in the background while the run
-    # records the next two, whose commit fails flushing; the run stops with the store's error,
-    # and the fifth, staged meanwhile, is dropped with them
+def commits_of_two_the_second_failing(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Make the store commit every 2 versions, and its second commit's flush fail (the third
+    flush: a commit flushes the versions' files, then their folders); return the real flush."""
     monkeypatch.setattr(store_module, "COMMIT_EVERY", 2)
     flushes: list[int] = []
     real_flush = store_module.flush_together
@@ -249,6 +247,16 @@ def test_a_commit_failing_in_the_background_stops_the_run_and_keeps_what_was_com
         real_flush(paths)
 
     monkeypatch.setattr(store_module, "flush_together", failing_third_flush)
+    return real_flush
+
+
+def test_a_commit_failing_in_the_background_stops_the_run_and_keeps_what_was_committed(
+    seeds_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a commit every 2 versions: the first two are committed in the background while the run
+    # records the next two, whose commit fails flushing; the run stops with the store's error,
+    # and the fifth, staged meanwhile, is dropped with them
+    real_flush = commits_of_two_the_second_failing(monkeypatch)
     status, _, err = invoke("ingest", "seeds")
     assert status == 2
     assert err == "error: snapshots: could not store versions: [Errno 5] Input/output error\n"
@@ -261,3 +269,26 @@ def test_a_commit_failing_in_the_background_stops_the_run_and_keeps_what_was_com
     # the next run stores the other three, and the versions of both runs are notified
     assert status == 0 and "\n3 new, 0 changed, 2 unchanged, 0 failed\n" in out
     assert "notified outbox: 1 message, 5 events" in out
+
+
+def test_nothing_staged_after_a_commit_that_failed_in_the_background_is_committed(
+    seeds_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a caller that goes on after the error (the run does not) must not get the fifth version,
+    # staged while the second commit was failing, committed after it
+    commits_of_two_the_second_failing(monkeypatch)
+    store = Store("snapshots")
+    errors = []
+    with store.locked():
+        for path in sorted(Path("seeds").iterdir()):
+            ingest_item(store, Item(str(path)), NOW)
+        try:
+            store.commit()
+        except StoreError as exc:
+            errors.append(str(exc))
+        store.commit()
+    assert errors == ["snapshots: could not store versions: [Errno 5] Input/output error"]
+    assert Store("snapshots").version_numbers() == {
+        "cqc/hammersmith-and-fulham/governance-management-and-sustainability": [1],
+        HF_LEARNING: [1],
+    }

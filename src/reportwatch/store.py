@@ -149,9 +149,7 @@ class Store(SourceStates):
             # commit under way finishes (or removes its versions) before the lock is released
             with suppress(StoreError):
                 self._wait_for_commit()
-            self._forget_uncommitted(self._staged)
-            self._staged.clear()
-            self._staged_documents.clear()
+            self._forget_uncommitted()
             lock.release()
 
     # --- reading ---
@@ -366,24 +364,28 @@ class Store(SourceStates):
         self._committing = committer().submit(self._commit_batch, staged, states)
 
     def _wait_for_commit(self) -> None:
-        """Wait for the group commit under way in the background, if any; raise its StoreError."""
+        """Wait for the group commit under way in the background, if any; raise its StoreError,
+        after dropping what was staged and saved since (`_forget_uncommitted`): it may build on
+        the versions that failed, so it is never committed after them."""
         if (pending := self._committing) is None:
             return
         self._committing = None
         try:
             pending.result()
+        except StoreError:
+            self._forget_uncommitted()
+            raise
         finally:
             self._committing_documents = set()
             self._committing_states = {}
 
-    def _forget_uncommitted(self, staged: list[Staged]) -> None:
-        """Drop versions staged and input states saved but not committed: the versions'
+    def _forget_uncommitted(self) -> None:
+        """Drop the versions staged and input states saved since the last commit: the versions'
         folders are removed (once their writer threads are done), and the states, which may
         describe versions not in place, are not written, so those inputs are fetched afresh and
         nothing is lost."""
+        staged, _ = self._take_batch()
         discard(staged)
-        self._unsaved.clear()
-        self._oldest_unsaved = None
 
     def _commit_staged(self, key: str | None = None) -> None:
         """Commit first when a version (of document `key`, or any) is staged or being committed,
