@@ -37,8 +37,9 @@ Parser = Callable[[Fetched, Defaults], R]
 # GIL, 2 ran an all-304 run of 1,683 URLs in 2.3 s where 4 took 2.7 s
 FETCH_WORKERS = 2
 # URLs fetched (and being parsed) ahead of the one being recorded: enough to keep both parse
-# workers busy past a slow PDF (a cold run of 1,683 took 8.8 s with 16, 9.8-11.2 s with 4)
-AHEAD = 16
+# workers busy past a slow PDF (a cold run of 1,683 took 8.8 s with 16, 9.8-11.2 s with 4;
+# later, side by side, 6.9 s with 48 and 7.4 s with 128 where 16 took 7.9 s)
+AHEAD = 48
 PARSE_WORKERS = 2  # processes parsing ahead, at most one a core
 # a run of fewer URLs parses in-process: spawning a worker process costs about half a second
 POOL_MIN_URLS = 50

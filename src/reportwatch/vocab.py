@@ -7,8 +7,6 @@ import functools
 import re
 import unicodedata
 
-from rapidfuzz import fuzz, process
-
 # --- CQC local authority assessments -----------------------------------------------------------
 
 THEMES: dict[str, tuple[str, ...]] = {
@@ -161,6 +159,8 @@ def canonical_statement(text: str) -> str | None:
         return _STATEMENT_LOOKUP[key]
     if not key or len(key.split()) > 10:
         return None
+    from rapidfuzz import fuzz, process  # here: a run of unchanged documents never needs it
+
     found = process.extractOne(key, list(_STATEMENT_LOOKUP), scorer=fuzz.token_sort_ratio)
     if found and found[1] >= 88:
         return _STATEMENT_LOOKUP[found[0]]
