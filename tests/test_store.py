@@ -28,6 +28,7 @@ from reportwatch.store_format import current_format
 from conftest import LEARNING_HF
 
 HF_LEARNING = "cqc/hammersmith-and-fulham/learning-improvement-and-innovation"
+EALING_WEST = "cqc/ealing-west/learning-improvement-and-innovation"
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
 
@@ -121,9 +122,6 @@ def test_input_states_a_run_holds_are_the_ones_stored(
         (items[1].location, 0),
         (items[2].location, 2),
     ]
-
-
-EALING_WEST = "cqc/ealing-west/learning-improvement-and-innovation"
 
 
 def edit_hf_learning(seeds: Path) -> Path:
