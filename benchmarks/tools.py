@@ -85,10 +85,11 @@ class Reportwatch:
 
     def read_versions(self, run: Run) -> None:
         """Fill a run's alerts from the versions stored since the last run."""
-        found = set(self.store.glob("documents/*/*/*/v*"))
+        found = set(self.store.glob("documents/*/*/*/v*.json"))
         for version in sorted(found - self.seen):
-            meta = json.loads((version / "meta.json").read_text())
-            kinds = sorted({c["kind"] for c in json.loads((version / "changes.json").read_text())})
+            stored = json.loads(version.read_text())
+            meta = stored["meta"]
+            kinds = sorted({c["kind"] for c in stored["changes"]})
             path = meta["source"].removeprefix(self.base)
             if kinds == ["new_report"]:
                 run.new += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from string import Template
+from typing import Any
 
 import pytest
 
@@ -154,3 +156,11 @@ def store_files(root: Path) -> dict[str, bytes]:
         for p in sorted(root.rglob("*"))
         if p.is_file() and p.name != ".lock"
     }
+
+
+def edit_json(path: Path, edit: Callable[[Any], object]) -> None:
+    """Rewrite a JSON file (a version's, v0001.json) after `edit` changed what it holds in
+    place, indented as the store writes it."""
+    value = json.loads(path.read_bytes())
+    edit(value)
+    path.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n")

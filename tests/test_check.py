@@ -8,6 +8,7 @@ import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -15,10 +16,11 @@ from click.testing import CliRunner, Result
 from reportwatch.cli import main
 from reportwatch.store_format import current_format
 
-from conftest import store_files
+from conftest import edit_json, store_files
 
 DOC = "snapshots/documents/cqc/hammersmith-and-fulham/learning-improvement-and-innovation"
-V1 = f"{DOC}/v0001"
+V1 = f"{DOC}/v0001.json"
+RAW1 = f"{DOC}/v0001.raw.txt"
 LEFTOVER = "leftover of an interrupted run (harmless: readers skip it; the next run removes it)"
 
 
@@ -32,73 +34,82 @@ def rewrite(path: str, change: Callable[[bytes], bytes]) -> None:
     Path(path).write_bytes(change(Path(path).read_bytes()))
 
 
-def edit_json(path: str, change: Callable[[dict[str, object]], None]) -> None:
-    """Edit a JSON file's object in place (written back indented, as the store writes it)."""
-    data = json.loads(Path(path).read_text())
-    change(data)
-    Path(path).write_text(json.dumps(data, indent=2) + "\n")
+def edit_part(part: str, change: Callable[[Any], object]) -> None:
+    """Edit one part (meta, report, changes) of version V1's JSON in place."""
+    edit_json(Path(V1), lambda version: change(version[part]))
 
 
 def renumber() -> None:
     """Move the document's only version to v0002, leaving a gap."""
-    Path(V1).rename(f"{DOC}/v0002")
+    Path(V1).rename(f"{DOC}/v0002.json")
+    Path(RAW1).rename(f"{DOC}/v0002.raw.txt")
 
 
 DAMAGE: list[tuple[str, Callable[[], None], list[str]]] = [
     (
         "raw-bytes-changed",
-        lambda: rewrite(f"{V1}/raw.txt", lambda b: b.replace(b"Score: 2", b"Score: 4")),
-        [f"{V1}/raw.txt: SHA-256 does not match raw_sha256 in meta.json"],
+        lambda: rewrite(RAW1, lambda b: b.replace(b"Score: 2", b"Score: 4")),
+        [f"{RAW1}: SHA-256 does not match raw_sha256 in meta"],
     ),
     (
         "raw-missing",
-        lambda: Path(f"{V1}/raw.txt").unlink(),
-        [f"{V1}/raw.txt: missing (named by meta.json raw_file)"],
+        lambda: Path(RAW1).unlink(),
+        [f"{RAW1}: missing (named by meta raw_file)"],
     ),
     (
         "report-edited",
-        lambda: edit_json(f"{V1}/report.json", lambda r: r.update(overall_percent=99)),
-        [f"{V1}/report.json: SHA-256 does not match report_sha256 in meta.json"],
+        lambda: edit_part("report", lambda r: r.update(overall_percent=99)),
+        [f"{V1}: report: SHA-256 does not match report_sha256 in meta"],
     ),
     (
-        "report-not-json",
-        lambda: rewrite(f"{V1}/report.json", lambda b: b[: len(b) // 2]),
-        [f"{V1}/report.json: not valid JSON"],
+        "version-not-json",
+        lambda: rewrite(V1, lambda b: b[: len(b) // 2]),
+        [f"{V1}: not valid JSON"],
     ),
     (
         "report-off-schema",
-        lambda: edit_json(f"{V1}/report.json", lambda r: r.pop("regulator")),
-        [f"{V1}/report.json: not valid for its schema (regulator: Field required)"],
+        lambda: edit_part("report", lambda r: r.pop("regulator")),
+        [f"{V1}: report: not valid for its schema (regulator: Field required)"],
     ),
     (
         "meta-deleted",
-        lambda: Path(f"{V1}/meta.json").unlink(),
-        [f"{V1}/meta.json: missing"],
+        lambda: edit_json(Path(V1), lambda v: v.pop("meta")),
+        [f"{V1}: meta: missing"],
     ),
     (
         "meta-names-another-version",
-        lambda: edit_json(f"{V1}/meta.json", lambda m: m.update(version=3)),
+        lambda: edit_part("meta", lambda m: m.update(version=3)),
         [
-            f"{V1}/meta.json: says cqc/hammersmith-and-fulham/learning-improvement-and-innovation"
+            f"{V1}: meta: says cqc/hammersmith-and-fulham/learning-improvement-and-innovation"
             " v3, stored as cqc/hammersmith-and-fulham/learning-improvement-and-innovation v1"
         ],
     ),
     (
+        "raw-file-not-a-name",
+        lambda: edit_part("meta", lambda m: m.update(raw_file="../raw.txt")),
+        [f"{V1}: meta: raw_file '../raw.txt' is not a file name"],
+    ),
+    (
         "changes-not-a-list",
-        lambda: Path(f"{V1}/changes.json").write_text('{"kind": "new_report"}\n'),
-        [f"{V1}/changes.json: not a list of change records"],
+        lambda: edit_json(Path(V1), lambda v: v.update(changes={"kind": "new_report"})),
+        [f"{V1}: changes: not a list of change records"],
     ),
     (
         "changes-bad-record",
-        lambda: Path(f"{V1}/changes.json").write_text('[{"kind": "new_report"}]\n'),
-        [f"{V1}/changes.json: record 0 not a change record (severity: Field required)"],
+        lambda: edit_json(Path(V1), lambda v: v.update(changes=[{"kind": "new_report"}])),
+        [f"{V1}: changes: record 0 not a change record (severity: Field required)"],
+    ),
+    (
+        "not-a-version",
+        lambda: Path(V1).write_text("[]\n"),
+        [f"{V1}: not a version (an object of meta, report and changes)"],
     ),
     (
         "version-gap",
         renumber,
         [
             f"{DOC}: version numbers not contiguous: v0001 missing",
-            f"{DOC}/v0002/meta.json: says cqc/hammersmith-and-fulham/learning-improvement-and-"
+            f"{DOC}/v0002.json: meta: says cqc/hammersmith-and-fulham/learning-improvement-and-"
             "innovation v1, stored as cqc/hammersmith-and-fulham/learning-improvement-and-"
             "innovation v2",
         ],
@@ -151,13 +162,17 @@ def test_damage_is_one_line_naming_the_file_and_nothing_is_repaired(
 
 def test_leftovers_of_an_interrupted_run_are_listed_as_harmless(store: Path) -> None:
     Path("snapshots/.clean").unlink()  # a run was killed: it leaves no clean mark
-    (Path(DOC) / ".tmp-deadbeefdeadbeefdeadbeefdeadbeef").mkdir()
+    (Path(DOC) / ".tmp-deadbeefdeadbeefdeadbeefdeadbeef").mkdir()  # format 1's
     (Path(DOC) / ".tmp-deadbeefdeadbeefdeadbeefdeadbeef" / "raw.txt").write_text("half")
+    (Path(DOC) / ".v0002.json.deadbeefdeadbeefdeadbeefdeadbeef.tmp").write_text("{")
+    (Path(DOC) / "v0002.raw.txt").write_text("renamed, its version file not yet")
     Path("snapshots/sources/.0123.json.cafecafecafecafecafecafecafecafe.tmp").write_text("{")
     result = run("check")
     assert (result.exit_code, result.stdout) == (
         0,
         f"{DOC}/.tmp-deadbeefdeadbeefdeadbeefdeadbeef: {LEFTOVER}\n"
+        f"{DOC}/.v0002.json.deadbeefdeadbeefdeadbeefdeadbeef.tmp: {LEFTOVER}\n"
+        f"{DOC}/v0002.raw.txt: {LEFTOVER}\n"
         f"snapshots/sources/.0123.json.cafecafecafecafecafecafecafecafe.tmp: {LEFTOVER}\n"
         "checked 5 documents, 5 versions: ok\n",
     )
@@ -166,7 +181,7 @@ def test_leftovers_of_an_interrupted_run_are_listed_as_harmless(store: Path) -> 
 
 
 def test_json_output_lists_problems_and_leftovers(store: Path) -> None:
-    Path(f"{V1}/meta.json").unlink()
+    edit_json(Path(V1), lambda v: v.pop("meta"))
     (Path(DOC) / ".tmp-deadbeefdeadbeefdeadbeefdeadbeef").mkdir()
     result = run("check", "--json")
     assert result.exit_code == 1
@@ -174,7 +189,7 @@ def test_json_output_lists_problems_and_leftovers(store: Path) -> None:
         "ok": False,
         "documents": 5,
         "versions": 5,
-        "problems": [{"path": f"{V1}/meta.json", "reason": "missing"}],
+        "problems": [{"path": V1, "reason": "meta: missing"}],
         "leftovers": [{"path": f"{DOC}/.tmp-deadbeefdeadbeefdeadbeefdeadbeef", "reason": LEFTOVER}],
     }
 

@@ -74,21 +74,23 @@ def test_first_ingest_prints_the_table_and_stores_a_version_each(seeds_copy: Pat
         p.relative_to("snapshots") for p in Path("snapshots").glob("documents/*/*/*/v*")
     )
     assert [str(p) for p in versions] == [
-        "documents/cqc/ealing/learning-improvement-and-innovation/v0001",
-        "documents/cqc/hammersmith-and-fulham/governance-management-and-sustainability/v0001",
-        "documents/cqc/hammersmith-and-fulham/learning-improvement-and-innovation/v0001",
-        "documents/cqc/unnamed-004-be58087aa61b4f94/learning-improvement-and-innovation/v0001",
-        "documents/ofsted/hammersmith-and-fulham/ilacs/v0001",
+        f"documents/{key}/{name}"
+        for key in (
+            "cqc/ealing/learning-improvement-and-innovation",
+            "cqc/hammersmith-and-fulham/governance-management-and-sustainability",
+            "cqc/hammersmith-and-fulham/learning-improvement-and-innovation",
+            "cqc/unnamed-004-be58087aa61b4f94/learning-improvement-and-innovation",
+        )
+        for name in ("v0001.json", "v0001.raw.txt")
+    ] + ["documents/ofsted/hammersmith-and-fulham/ilacs/v0001.json"] + [
+        "documents/ofsted/hammersmith-and-fulham/ilacs/v0001.raw.txt"
     ]
-    version = Path("snapshots/documents") / HF_LEARNING / "v0001"
-    assert sorted(p.name for p in version.iterdir()) == [
-        "changes.json",
-        "meta.json",
-        "raw.txt",
-        "report.json",
-    ]
-    assert (version / "raw.txt").read_bytes() == (seeds_copy / LEARNING_HF).read_bytes()
-    meta = json.loads((version / "meta.json").read_text())
+    document = Path("snapshots/documents") / HF_LEARNING
+    assert (document / "v0001.raw.txt").read_bytes() == (seeds_copy / LEARNING_HF).read_bytes()
+    version = json.loads((document / "v0001.json").read_text())
+    assert list(version) == ["meta", "report", "changes"]
+    assert [c["kind"] for c in version["changes"]] == ["new_report"]
+    meta = version["meta"]
     assert (meta["source"], meta["version"], meta["parser_version"]) == (
         f"seeds/{LEARNING_HF}",
         1,
@@ -101,7 +103,7 @@ def test_second_ingest_of_the_same_input_says_no_changes(seeds_copy: Path) -> No
     result = run("ingest", "seeds")
     assert result.exit_code == 0
     assert result.stdout.endswith("0 new, 0 changed, 5 unchanged, 0 failed\nno changes\n")
-    assert len(list(Path("snapshots").glob("documents/*/*/*/v*"))) == 5
+    assert len(list(Path("snapshots").glob("documents/*/*/*/v*.json"))) == 5
 
 
 def test_changed_report_creates_a_version_and_prints_its_summary(
@@ -149,7 +151,7 @@ def test_store_location_is_a_setting(seeds_copy: Path, tmp_path: Path, how: str)
         run("ingest", "seeds", "--store", str(store))
     else:
         run("ingest", "seeds", env={"REPORTWATCH_STORE": str(store)})
-    assert len(list(store.glob("documents/*/*/*/v0001"))) == 5
+    assert len(list(store.glob("documents/*/*/*/v0001.json"))) == 5
     assert not Path("snapshots").exists()
 
 

@@ -129,8 +129,10 @@ def run_args(urls: list[str], store: str) -> list[str]:
 
 
 NOTIFIED = ("outbox/", "feed.", "notify/")
-# what an interrupted run leaves (a version's folder or a file being written): readers skip it,
+# what an interrupted run leaves (a file being written, a format-1 version's folder): readers skip it,
 # the next run removes it; the clean mark says the last run finished
+VERSION = re.compile(r"/v\d{4}\.json$")
+RAW = re.compile(r"^(.*/v\d{4})\.raw\.[a-z]+$")
 UNFINISHED = re.compile(r"(^|/)\.tmp-[0-9a-f]{32}/|(^|/)\.[^/]+\.[0-9a-f]{32}\.tmp$|^\.clean$")
 
 
@@ -143,10 +145,10 @@ def comparable(files: dict[str, bytes]) -> dict[str, object]:
     for name, data in files.items():
         if name.startswith(NOTIFIED) or UNFINISHED.search(name):
             continue
-        if name.endswith("meta.json") or name.startswith("sources/"):
+        if VERSION.search(name) or name.startswith("sources/"):
             fields = json.loads(data)
             for moment in ("ingested_at", "succeeding_since", "last_failure_at"):
-                fields.pop(moment, None)
+                fields.get("meta", fields).pop(moment, None)
             out[name] = fields
         else:
             out[name] = data
@@ -160,7 +162,8 @@ def assert_sound_after_crash(store: Path, reference: dict[str, object]) -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[-1].endswith(": ok")
     seen = comparable(store_files(store))
-    versions = {n for n in seen if re.search(r"/v\d{4}/", n)}
+    versions = {n for n in seen if VERSION.search(n)}
+    versions |= {n for n in seen if (raw := RAW.search(n)) and f"{raw.group(1)}.json" in seen}
     assert versions, "the crash must leave the seeds' versions in place"
     assert {n: seen[n] for n in versions} == {n: reference[n] for n in versions}
 

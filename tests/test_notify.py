@@ -97,7 +97,7 @@ def test_a_score_change_reaches_the_webhook_and_the_inbox_once(
     )
     assert (
         event["versions_link"]
-        == (seeds_copy.parent / "snapshots/documents" / HF_LEARNING / "v0002").as_uri()
+        == (seeds_copy.parent / "snapshots/documents" / HF_LEARNING / "v0002.json").as_uri()
     )
     score, reworded = event["changes"]
     assert (score["kind"], score["old"], score["new"]) == ("score_changed", 2, 3)

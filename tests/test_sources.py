@@ -32,7 +32,9 @@ def test_sources_file_names_the_authority_a_document_does_not(seeds_copy: Path) 
         "Barnet                  CQC        Learning, improvement and innovation" in result.stdout
     )
     assert "does not name its authority" not in result.stdout
-    assert Path("snapshots/documents/cqc/barnet/learning-improvement-and-innovation/v0001").is_dir()
+    assert Path(
+        "snapshots/documents/cqc/barnet/learning-improvement-and-innovation/v0001.json"
+    ).is_file()
 
 
 def test_sources_command_lists_and_validates(seeds_copy: Path) -> None:

@@ -23,9 +23,10 @@ from reportwatch.normalize import PARSER_VERSION
 from reportwatch.pipeline import ingest_item
 from reportwatch.sources import Item
 from reportwatch.store import Store
+from reportwatch.store_files import to_json
 from reportwatch.store_format import current_format
 
-from conftest import LEARNING_HF
+from conftest import LEARNING_HF, edit_json
 
 HF_LEARNING = "cqc/hammersmith-and-fulham/learning-improvement-and-innovation"
 EALING_WEST = "cqc/ealing-west/learning-improvement-and-innovation"
@@ -49,17 +50,18 @@ def test_interrupted_version_write_leaves_no_version(
     (seeds_copy / LEARNING_HF).write_text((seeds_copy / LEARNING_HF).read_text() + "\nNew text.\n")
     real_write = store_files.write_new
 
-    def crash_on_meta(path: Path, data: bytes) -> None:
-        if path.name == "meta.json":
+    def cut_mid_version(path: Path, data: bytes) -> None:
+        if path.name.startswith(".v0002.json."):
+            real_write(path, data[: len(data) // 2])
             raise PowerCut
         real_write(path, data)
 
-    monkeypatch.setattr(store_files, "write_new", crash_on_meta)
+    monkeypatch.setattr(store_files, "write_new", cut_mid_version)
     with pytest.raises(PowerCut):
         CliRunner().invoke(main, ["ingest", f"seeds/{LEARNING_HF}"], catch_exceptions=False)
     monkeypatch.setattr(store_files, "write_new", real_write)
     document = Path("snapshots/documents") / HF_LEARNING
-    assert sorted(p.name for p in document.iterdir()) == ["v0001"]
+    assert sorted(p.name for p in document.iterdir()) == ["v0001.json", "v0001.raw.txt"]
     status, out, _ = invoke("ingest", f"seeds/{LEARNING_HF}")
     assert status == 0 and "changed (v2)" in out
 
@@ -69,6 +71,8 @@ def test_leftover_temporary_folder_is_ignored_by_readers(seeds_copy: Path) -> No
     document = Path("snapshots/documents") / HF_LEARNING
     (document / ".tmp-deadbeefdeadbeefdeadbeefdeadbeef").mkdir()
     (document / ".tmp-deadbeefdeadbeefdeadbeefdeadbeef" / "raw.txt").write_text("half")
+    (document / ".v0002.json.deadbeefdeadbeefdeadbeefdeadbeef.tmp").write_text("half")
+    (document / "v0002.raw.txt").write_text("renamed, its version file not yet")
     assert Store("snapshots").versions(HF_LEARNING) == [1]
     assert invoke("ingest", "seeds")[1].endswith("no changes\n")
 
@@ -79,10 +83,11 @@ def test_documents_are_listed_in_key_order_with_their_versions(seeds_copy: Path)
     documents = Path("snapshots/documents")
     # a key sorting between two others by its parts (ealing < ealing-west < hammersmith...), and
     # what is not a document: a folder with no version, hidden folders, a stray file
-    shutil.copytree(documents / HF_LEARNING / "v0001", documents / EALING_WEST / "v0001")
     (documents / "cqc/ealing/no-versions-yet").mkdir()
-    (documents / ".tmp-deadbeefdeadbeefdeadbeefdeadbeef/x/y/v0001").mkdir(parents=True)
-    (documents / "cqc/.hidden/report/v0001").mkdir(parents=True)
+    for copy in (EALING_WEST, ".tmp-deadbeefdeadbeefdeadbeefdeadbeef/x/y", "cqc/.hidden/report"):
+        (documents / copy).mkdir(parents=True)
+        for name in ("v0001.json", "v0001.raw.txt"):
+            shutil.copy(documents / HF_LEARNING / name, documents / copy / name)
     (documents / "cqc/ealing/stray-file").write_text("")
     expected = {
         "cqc/ealing/learning-improvement-and-innovation": [1],
@@ -147,10 +152,10 @@ def test_a_version_number_already_stored_is_refused_and_the_stored_one_kept(
     invoke("ingest", "seeds")
     store = Store("snapshots")
     stored, raw = store.load(HF_LEARNING, 1), store.raw(HF_LEARNING, 1)
-    with pytest.raises(StoreError, match=r"v0001: version exists already"), store.locked():
+    with pytest.raises(StoreError, match=r"v0001\.json: version exists already"), store.locked():
         store.add_version(stored.meta, b"other bytes", stored.report, [])
     document = Path("snapshots/documents") / HF_LEARNING
-    assert sorted(p.name for p in document.iterdir()) == ["v0001"]
+    assert sorted(p.name for p in document.iterdir()) == ["v0001.json", "v0001.raw.txt"]
     assert Store("snapshots").raw(HF_LEARNING, 1) == raw
 
 
@@ -169,6 +174,20 @@ def test_keys_that_could_escape_the_store_are_refused(tmp_path: Path) -> None:
         Store(tmp_path).document_dir("../../etc/passwd")
 
 
+def test_a_version_file_is_its_version_as_json_and_its_raw_bytes_beside_it(
+    seeds_copy: Path,
+) -> None:
+    invoke("ingest", "seeds")
+    invoke("ingest", str(edit_hf_learning(seeds_copy)))
+    store = Store("snapshots")
+    for key, numbers in store.version_numbers().items():
+        for number in numbers:
+            version = store.load(key, number)
+            assert store.version_path(key, number).read_bytes() == to_json(version)
+            assert store.raw_path(version.meta).name == f"v{number:04d}.{version.meta.raw_file}"
+    assert [c.kind.value for c in store.load(HF_LEARNING, 2).changes] == ["finding_added"]
+
+
 def test_reparse_rederives_history_without_alerting(seeds_copy: Path) -> None:
     """An older parser stored a stray 'Downloads' finding and a spurious change; reparse fixes
     both from the raw bytes, and the next ingest reports nothing."""
@@ -177,13 +196,10 @@ def test_reparse_rederives_history_without_alerting(seeds_copy: Path) -> None:
         (seeds_copy / LEARNING_HF).read_text().replace("had identified", "had recognised")
     )
     invoke("ingest", "seeds")
-    v1 = Path("snapshots/documents") / HF_LEARNING / "v0001"
-    report = json.loads((v1 / "report.json").read_text())
-    report["sections"][0]["findings"].insert(0, {"kind": "paragraph", "text": "Downloads"})
-    (v1 / "report.json").write_text(json.dumps(report))
-    meta = json.loads((v1 / "meta.json").read_text())
-    (v1 / "meta.json").write_text(json.dumps({**meta, "parser_version": "0"}))
-    v2_changes = v1.parent / "v0002" / "changes.json"
+    v1 = Path("snapshots/documents") / HF_LEARNING / "v0001.json"
+    stray = {"kind": "paragraph", "text": "Downloads"}
+    edit_json(v1, lambda v: v["report"]["sections"][0]["findings"].insert(0, stray))
+    edit_json(v1, lambda v: v["meta"].update(parser_version="0"))
     spurious = {
         "kind": "finding_removed",
         "severity": "medium",
@@ -191,15 +207,15 @@ def test_reparse_rederives_history_without_alerting(seeds_copy: Path) -> None:
         "where": "Key findings",
         "old": "Downloads",
     }
-    v2_changes.write_text(json.dumps([*json.loads(v2_changes.read_text()), spurious]))
-    raw_before = (v1 / "raw.txt").read_bytes()
+    edit_json(v1.with_name("v0002.json"), lambda v: v["changes"].append(spurious))
+    raw_before = v1.with_name("v0001.raw.txt").read_bytes()
 
     status, out, _ = invoke("reparse")
     assert status == 0
     assert f"{HF_LEARNING}: 2 versions, re-derived v1, v2\n" in out
     assert out.endswith("reparsed 5 documents; 2 versions re-derived; no alerts\n")
-    assert (v1 / "raw.txt").read_bytes() == raw_before
-    assert json.loads((v1 / "meta.json").read_text())["parser_version"] == PARSER_VERSION
+    assert v1.with_name("v0001.raw.txt").read_bytes() == raw_before
+    assert json.loads(v1.read_text())["meta"]["parser_version"] == PARSER_VERSION
     v2 = Store("snapshots").load(HF_LEARNING, 2)
     assert [c.kind.value for c in v2.changes] == ["finding_reworded"]
     assert invoke("ingest", "seeds")[1].endswith("no changes\n")

@@ -1,9 +1,10 @@
 """The store's format number and migrations, on a committed format-1 store
 (tests/fixtures/store-format-1: one document, one version).
 
-The mechanism is tested with migrations registered for the test (format 1 -> 2 -> 3), since
-the code's own table may still be empty; `test_the_format_1_fixture_opens_with_the_real_table`
-runs the real table over the fixture, so each migration added later is tried on a real store.
+The mechanism is tested with migrations registered for the test (format 1 -> 2 -> 3), on the
+fixture laid out as this code reads it but still marked format 1 (`old_store`);
+`test_the_format_1_fixture_opens_with_the_real_table` runs the real table over the fixture as
+committed, so each migration added later is tried on a real store.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from click.testing import CliRunner, Result
 
 from reportwatch import store_format
 from reportwatch.cli import main
+from reportwatch.model import Version
 from reportwatch.store import Store
 from reportwatch.store_format import Migration
+from reportwatch.store_migrations import unfold_version_folders
 
 FIXTURE = Path(__file__).parent / "fixtures" / "store-format-1"
 DOC = "cqc/ealing/learning-improvement-and-innovation"
@@ -46,12 +49,20 @@ def mark_documents(root: Path) -> None:
 
 
 @pytest.fixture
-def old_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def format_1_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the format-1 store as ./snapshots, in a scratch working directory."""
     shutil.copytree(FIXTURE, tmp_path / "snapshots")
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("REPORTWATCH_STORE", raising=False)
     return tmp_path / "snapshots"
+
+
+@pytest.fixture
+def old_store(format_1_store: Path) -> Path:
+    """The format-1 store with its versions laid out as this code reads them, still marked
+    format 1: what the test migrations start from."""
+    unfold_version_folders(format_1_store)
+    return format_1_store
 
 
 @pytest.fixture
@@ -164,7 +175,8 @@ def test_the_migration_table_is_contiguous_from_the_first_format() -> None:
     assert sorted(store_format.MIGRATIONS) == list(range(first, store_format.current_format()))
 
 
-def test_the_format_1_fixture_opens_with_the_real_table(old_store: Path) -> None:
+def test_the_format_1_fixture_opens_with_the_real_table(format_1_store: Path) -> None:
+    old_store = format_1_store
     steps = range(1, store_format.current_format())
     said = "".join(
         f"snapshots: migrated store format {n} -> {n + 1} ({store_format.MIGRATIONS[n].reason})\n"
@@ -175,3 +187,39 @@ def test_the_format_1_fixture_opens_with_the_real_table(old_store: Path) -> None
     assert stored_format(old_store) == store_format.current_format()
     assert run("check").stdout == "checked 1 documents, 1 versions: ok\n"
     assert Store(old_store).head(DOC) is not None
+
+
+VERSION_FOLDER = f"documents/{DOC}/v0001"
+
+
+def test_format_2_turns_each_version_folder_into_its_raw_bytes_and_one_json_file(
+    format_1_store: Path,
+) -> None:
+    folder = FIXTURE / VERSION_FOLDER
+    assert run("migrate").exit_code == 0
+    document = format_1_store / VERSION_FOLDER
+    assert sorted(p.name for p in document.parent.iterdir()) == ["v0001.json", "v0001.raw.txt"]
+    assert (document.parent / "v0001.raw.txt").read_bytes() == (folder / "raw.txt").read_bytes()
+    assert json.loads((document.parent / "v0001.json").read_text()) == {
+        part: json.loads((folder / f"{part}.json").read_text())
+        for part in ("meta", "report", "changes")
+    }
+    assert Store(format_1_store).load(DOC, 1) == Version(
+        meta=json.loads((folder / "meta.json").read_text()),
+        report=json.loads((folder / "report.json").read_text()),
+        changes=json.loads((folder / "changes.json").read_text()),
+    )
+
+
+def test_migrating_again_after_a_kill_keeps_what_was_done_and_removes_the_folder(
+    format_1_store: Path,
+) -> None:
+    unfold_version_folders(format_1_store)
+    document = (format_1_store / VERSION_FOLDER).parent
+    done = {p.name: p.read_bytes() for p in document.iterdir()}
+    shutil.copytree(FIXTURE / VERSION_FOLDER, format_1_store / VERSION_FOLDER)  # killed there
+    (format_1_store / VERSION_FOLDER / "report.json").write_text("{}")  # what must not be used
+
+    unfold_version_folders(format_1_store)
+
+    assert {p.name: p.read_bytes() for p in document.iterdir()} == done

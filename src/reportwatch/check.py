@@ -1,12 +1,15 @@
 """`reportwatch check`: verify every stored version against its hashes, changing nothing.
 
-For each document folder: version numbers run 1, 2, 3... with none missing. For each version:
-meta.json, report.json and changes.json parse and fit their schemas; meta.json names the document
-and version it is stored as; the raw bytes hash to meta.json's raw_sha256 and report.json to its
-report_sha256. Also: store.json holds a format number this code knows, and each input's state
-file parses. Leftovers of interrupted runs (temporary folders and files, which readers skip) are
-listed apart: harmless. Each problem is one line naming the file and the reason; nothing is
-ever repaired.
+For each document folder: version numbers run 1, 2, 3... with none missing. For each version
+(v0001.json and its raw bytes, v0001.raw.html): the JSON parses, and its meta, report and
+changes fit their schemas; meta names the document and version it is stored as; the raw bytes
+hash to meta's raw_sha256 and the report as stored (rendered as the store renders it; not
+through the model, so a report written by an older reportwatch keeps its hash) to its
+report_sha256. Also:
+store.json holds a format number this code knows, and each input's state file parses.
+Leftovers of interrupted runs (temporary files, raw bytes without their version, which
+readers skip) are listed apart: harmless. Each problem is one line naming the file and the
+reason; nothing is ever repaired.
 """
 
 from __future__ import annotations
@@ -22,7 +25,10 @@ from reportwatch import store_format
 from reportwatch.errors import StoreError
 from reportwatch.model import Change, Report, SourceState, VersionMeta
 from reportwatch.store import Store
-from reportwatch.store_files import VERSION_DIR, leftovers, sha256, subfolders
+from reportwatch.store_files import leftovers, sha256, subfolders, to_json
+from reportwatch.version_file import VERSION_FILE, raw_name
+
+Read = tuple[bytes | None, list["Problem"]]  # a file's bytes, or None and why not
 
 LEFTOVER = "leftover of an interrupted run (harmless: readers skip it; the next run removes it)"
 
@@ -59,7 +65,7 @@ def check_store(store: Store) -> CheckResult:
     for folder in document_folders(store):
         result.problems += check_document(folder, result)
     for path in sorted((store.root / "sources").glob("*.json")):
-        result.problems += check_json(path, SourceState)[1]
+        result.problems += check_json(path, file_bytes(path), SourceState)[1]
     return result
 
 
@@ -87,7 +93,7 @@ def document_folders(store: Store) -> list[Path]:
 def check_document(folder: Path, result: CheckResult) -> list[Problem]:
     """Return the problems of one document folder and its versions, counting the versions."""
     found = sorted(
-        (int(m.group(1)), p) for p in folder.iterdir() if (m := VERSION_DIR.match(p.name))
+        (int(m.group(1)), p) for p in folder.iterdir() if (m := VERSION_FILE.match(p.name))
     )
     numbers = [n for n, _ in found]
     problems = []
@@ -103,36 +109,68 @@ def check_document(folder: Path, result: CheckResult) -> list[Problem]:
     return problems
 
 
-def check_version(folder: Path, key: str, number: int) -> list[Problem]:
-    """Return the problems of one version folder: its files parse, name it rightly and match
-    their hashes."""
-    meta, problems = check_json(folder / "meta.json", VersionMeta)
-    report, report_problems = check_json(folder / "report.json", Report)
-    problems += report_problems
-    problems += check_changes(folder / "changes.json")
+def check_version(path: Path, key: str, number: int) -> list[Problem]:
+    """Return the problems of one version (its JSON file, v0001.json, and its raw bytes): the
+    file parses, its meta, report and changes fit their schemas, it names the version rightly
+    and its hashes match."""
+    version, problems = parse_json(path, file_bytes(path))
+    if problems:
+        return problems
+    if not isinstance(version, dict):
+        return [Problem(path, "not a version (an object of meta, report and changes)")]
+    meta, problems = check_part(path, version, "meta", VersionMeta)
+    report, report_problems = check_part(path, version, "report", Report)
+    problems += report_problems + check_changes(path, version.get("changes"))
     if not isinstance(meta, VersionMeta):
         return problems
+    rendered = to_json(version["report"]) if report is not None else None
+    return problems + check_hashes(path, meta, rendered, key, number)
+
+
+def check_part(
+    path: Path, version: dict[str, Any], part: str, model: type[BaseModel]
+) -> tuple[BaseModel | None, list[Problem]]:
+    """Return one part of a version file (meta, report) as its model, or None and the problem:
+    missing or not valid for its schema."""
+    if part not in version:
+        return None, [Problem(path, f"{part}: missing")]
+    try:
+        return model.model_validate(version[part]), []
+    except ValidationError as exc:
+        return None, [Problem(path, f"{part}: not valid for its schema ({schema_error(exc)})")]
+
+
+def check_hashes(
+    path: Path, meta: VersionMeta, report: bytes | None, key: str, number: int
+) -> list[Problem]:
+    """Return the problems of a version against its meta: stored under another document or
+    number, a raw_file that is not a file name, raw bytes missing or whose SHA-256 is not the
+    one meta gives, a report (`report`: as stored, rendered as the store renders it) whose
+    SHA-256 is not."""
+    problems = []
     if (meta.document, meta.version) != (key, number):
-        stored = f"says {meta.document} v{meta.version}, stored as {key} v{number}"
-        problems.append(Problem(folder / "meta.json", stored))
-    raw = folder / meta.raw_file
+        stored = f"meta: says {meta.document} v{meta.version}, stored as {key} v{number}"
+        problems.append(Problem(path, stored))
+    if report is not None and sha256(report) != meta.report_sha256:
+        problems.append(Problem(path, "report: SHA-256 does not match report_sha256 in meta"))
     if Path(meta.raw_file).name != meta.raw_file or meta.raw_file.startswith("."):
-        named = f"raw_file {meta.raw_file!r} is not a file name"
-        problems.append(Problem(folder / "meta.json", named))
-    elif not raw.is_file():
-        problems.append(Problem(raw, "missing (named by meta.json raw_file)"))
-    elif sha256(raw.read_bytes()) != meta.raw_sha256:
-        problems.append(Problem(raw, "SHA-256 does not match raw_sha256 in meta.json"))
-    path = folder / "report.json"
-    if report is not None and sha256(path.read_bytes()) != meta.report_sha256:
-        problems.append(Problem(path, "SHA-256 does not match report_sha256 in meta.json"))
+        return [*problems, Problem(path, f"meta: raw_file {meta.raw_file!r} is not a file name")]
+    raw_path = path.with_name(raw_name(number, meta.raw_file))
+    raw, raw_problems = file_bytes(raw_path)
+    if raw is None:
+        problems += [Problem(p.path, f"{p.reason} (named by meta raw_file)") for p in raw_problems]
+    elif sha256(raw) != meta.raw_sha256:
+        problems.append(Problem(raw_path, "SHA-256 does not match raw_sha256 in meta"))
     return problems
 
 
-def check_json(path: Path, model: type[BaseModel]) -> tuple[BaseModel | None, list[Problem]]:
-    """Return a JSON file parsed as a model, or None and the problem: missing, not JSON, or not
-    valid for its schema (naming the first field at fault)."""
-    parsed, problems = read_json(path)
+def check_json(
+    path: Path, read: Read, model: type[BaseModel]
+) -> tuple[BaseModel | None, list[Problem]]:
+    """Return JSON bytes (`read` of the file or member at `path`) parsed as a model, or None and
+    the problem: missing, not JSON, or not valid for its schema (naming the first field at
+    fault)."""
+    parsed, problems = parse_json(path, read)
     if problems:
         return None, problems
     try:
@@ -141,29 +179,38 @@ def check_json(path: Path, model: type[BaseModel]) -> tuple[BaseModel | None, li
         return None, [Problem(path, f"not valid for its schema ({schema_error(exc)})")]
 
 
-def check_changes(path: Path) -> list[Problem]:
-    """Return the problems of a changes.json: missing, not JSON, or not a list of change records."""
-    records, problems = read_json(path)
-    if problems:
-        return problems
+def check_changes(path: Path, records: Any) -> list[Problem]:
+    """Return the problems of a version's change records: missing, not a list, or a record that
+    is not a change record."""
+    if records is None:
+        return [Problem(path, "changes: missing")]
     if not isinstance(records, list):
-        return [Problem(path, "not a list of change records")]
+        return [Problem(path, "changes: not a list of change records")]
     for index, record in enumerate(records):
         try:
             Change.model_validate(record)
         except ValidationError as exc:
-            return [Problem(path, f"record {index} not a change record ({schema_error(exc)})")]
+            why = f"changes: record {index} not a change record ({schema_error(exc)})"
+            return [Problem(path, why)]
     return []
 
 
-def read_json(path: Path) -> tuple[Any, list[Problem]]:
-    """Return what a JSON file holds, or None and the problem: missing, unreadable, not JSON."""
+def file_bytes(path: Path) -> Read:
+    """Return a file's bytes, or None and the problem: missing or unreadable."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes(), []
     except FileNotFoundError:
         return None, [Problem(path, "missing")]
     except OSError as exc:
         return None, [Problem(path, f"unreadable ({exc.strerror})")]
+
+
+def parse_json(path: Path, read: Read) -> tuple[Any, list[Problem]]:
+    """Return what JSON bytes (`read` of the file or member at `path`) hold, or None and the
+    problem: missing, unreadable, not JSON."""
+    data, problems = read
+    if data is None:
+        return None, problems
     try:
         return json.loads(data), []
     except ValueError:

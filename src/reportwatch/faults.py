@@ -11,13 +11,11 @@ at each of them):
 
     fetch.done              an input's bytes were fetched (file read or HTTP answer), not parsed
     diff.done               the change records against the latest version are computed
-    version.dir-made        Store.add_version: the version's temporary folder exists, empty
-    version.raw-written     ... the raw bytes are written into it
-    version.report-written  ... report.json is written
-    version.changes-written ... changes.json is written
-    version.meta-written    ... meta.json is written; the version waits for the group commit
-    version.renamed         Store.commit: the staged versions are flushed, and one folder is
-                            renamed into place (v0001...)
+    version.written         Store.add_version: the version's two files (raw bytes, JSON) are
+                            written under temporary names; it waits for the group commit
+    version.raw-renamed     Store.commit: the staged versions are flushed, and one version's raw
+                            bytes are renamed into place (v0001.raw.html), its JSON not yet
+    version.renamed         ... and its JSON file (v0001.json): the version is in place
     state.before-write      ... an input's state (validators, failures) is about to be written
     atomic.before-rename    write_atomic: a temporary file is written, not yet renamed over the
                             target (store.json, an input's state, quarantine, reparse rewrites)
@@ -41,11 +39,8 @@ ENV = "REPORTWATCH_CRASH_AT"
 CHECKPOINTS = (
     "fetch.done",
     "diff.done",
-    "version.dir-made",
-    "version.raw-written",
-    "version.report-written",
-    "version.changes-written",
-    "version.meta-written",
+    "version.written",
+    "version.raw-renamed",
     "version.renamed",
     "state.before-write",
     "atomic.before-rename",

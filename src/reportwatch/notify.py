@@ -205,7 +205,7 @@ def wanted_of(channel: ChannelConfig, events: list[Event]) -> list[Event]:
 
 def versions_link(store: Store, settings: NotifySettings) -> LinkFor:
     """Return the function giving an event's link to its stored version: `versions_url` filled
-    in, else the version's folder in the store as a file URL."""
+    in, else the version's file in the store as a file URL."""
     resolved = Store(store.root.resolve())  # once: resolving a path reads the disk
 
     def link(event: Event) -> str | None:
@@ -213,7 +213,7 @@ def versions_link(store: Store, settings: NotifySettings) -> LinkFor:
             return None
         if settings.versions_url:
             return settings.versions_url.format(document=event.document, version=event.version)
-        return resolved.version_dir(event.document, event.version).as_uri()
+        return resolved.version_path(event.document, event.version).as_uri()
 
     return link
 

@@ -2,34 +2,34 @@
 
 Layout (`<root>` is `./snapshots` unless set):
 
-    <root>/store.json                              {"format": 1}
+    <root>/store.json                              {"format": 2}
     <root>/.lock, <root>/.clean                    the writers' lock; "the last writer finished"
     <root>/sources/<hash of location>.json         per input: validators, failure count
     <root>/quarantine/<hash>/<time>/               inputs that parsed but lacked what they must have
-    <root>/documents/<regulator>/<authority>/<subject>/v0001/
-        raw.txt | raw.md | raw.html | raw.pdf      the input bytes, as received
-        report.json                                the normalized report
-        meta.json                                  source, times, hashes, parser version
-        changes.json                               change records against the version before
+    <root>/documents/<regulator>/<authority>/<subject>/   one document (`version_file`):
+        v0001.json          a version: {"meta": source, times, hashes, parser version,
+                            "report": the normalized report,
+                            "changes": change records against the version before}
+        v0001.raw.html      its input bytes, as received (.raw.pdf, .raw.txt, .raw.md)
 
-A version directory is written under a temporary name and renamed into place, so an interrupted
-run leaves no half-written version; readers skip names that start with a dot, and the next run
-to take the lock removes such leftovers. Versions are committed in groups (`Store.commit`): the
-files of up to COMMIT_EVERY versions are flushed to disk together, then renamed into place, then
-the states of their inputs written, because flushing each version on its own took most of a
-run's time; a commit falls due on the committer thread while the run records the next versions,
-one commit at a time, in order. An input whose state says nothing new (it answered 304 again)
-is not rewritten.
+A version's files are written under temporary names and renamed into place, the raw bytes
+first, so an interrupted run leaves no half-written version: readers see a version only once
+its JSON file is there and skip names that start with a dot, and the next run to take the lock
+removes such leftovers (raw bytes without their version file among them). Versions are
+committed in groups (`Store.commit`): the files of up to COMMIT_EVERY versions are flushed to
+disk together, then renamed into place, then the states of their inputs written, because
+flushing each version on its own took most of a run's time; a commit falls due on the committer
+thread while the run records the next versions, one commit at a time, in order. An input whose
+state says nothing new (it answered 304 again) is not rewritten.
 
-Raw bytes and the times and hashes in meta.json never change; `reparse` may re-derive
-report.json and changes.json. The format number and migrations
+Raw bytes and a version's times and hashes never change; `reparse` may re-derive the report
+and change records (rewriting the version's JSON file whole). The format number and migrations
 live in `store_format`; `check` verifies a store without changing it.
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import re
 import time
@@ -39,14 +39,11 @@ from concurrent.futures import Future
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from reportwatch import store_format, store_lock
 from reportwatch.errors import StoreError
 from reportwatch.faults import checkpoint
 from reportwatch.model import Change, Report, SourceState, Version, VersionMeta
 from reportwatch.store_files import (
-    TMP_DIR_PREFIX,
     Staged,
     committer,
     discard,
@@ -55,7 +52,6 @@ from reportwatch.store_files import (
     fsync_path,
     leftovers,
     read_file,
-    read_model,
     remove,
     sha256,
     subfolders,
@@ -65,6 +61,13 @@ from reportwatch.store_files import (
     write_version_files,
 )
 from reportwatch.store_states import SourceStates
+from reportwatch.version_file import (
+    raw_name,
+    read_report,
+    read_version,
+    version_json,
+    version_name,
+)
 
 CLEAN_MARK = ".clean"  # the last run holding the lock finished without leaving anything behind
 COMMIT_EVERY = 200  # versions staged before a group commit
@@ -94,7 +97,7 @@ class Store(SourceStates):
         self._oldest_unsaved: float | None = None
         self._added: dict[tuple[str, int], Version] = {}  # versions this Store committed
         self._written: set[str] = set()  # documents this Store wrote a version of, staged or not
-        # temporary folder names: random once, then counted (os.urandom a version cost the run's
+        # temporary file names: random once, then counted (os.urandom a version cost the run's
         # thread a wait for the GIL)
         token = uuid.uuid4().hex[:16]
         self._tmp_names = (f"{token}{n:016x}" for n in itertools.count())
@@ -185,52 +188,45 @@ class Store(SourceStates):
         """Return the version numbers a document's folder holds, oldest first."""
         return version_numbers_in(self.document_dir(key))
 
-    def version_dir(self, key: str, number: int) -> Path:
-        """Return the directory of one version."""
-        return self.document_dir(key) / f"v{number:04d}"
+    def version_path(self, key: str, number: int) -> Path:
+        """Return the path of one version's JSON file (v0001.json)."""
+        return self.document_dir(key) / version_name(number)
+
+    def _version_bytes(self, key: str, number: int) -> tuple[Path, bytes]:
+        """Return one version's JSON file and its bytes. Raises StoreError when it is missing or
+        unreadable."""
+        path = self.version_path(key, number)
+        try:
+            return path, read_file(path)
+        except FileNotFoundError as exc:
+            raise StoreError(f"{key}: no version {number}") from exc
+        except OSError as exc:
+            raise StoreError(f"{path}: {exc.strerror}") from exc
 
     def load(self, key: str, number: int) -> Version:
         """Return one stored version. Raises StoreError when it is missing or unreadable."""
         if (added := self._added.get((key, number))) is not None:
             return added
-        directory = self.version_dir(key, number)
-        if not directory.is_dir():
-            raise StoreError(f"{key}: no version {number}")
-        changes_path = directory / "changes.json"
-        try:
-            changes = json.loads(read_file(changes_path)) if changes_path.exists() else []
-            parsed = tuple(Change.model_validate(c) for c in changes)
-        except (ValueError, ValidationError) as exc:
-            raise StoreError(f"{changes_path}: not valid change records") from exc
-        return self._without_changes(key, number).model_copy(update={"changes": parsed})
-
-    def _without_changes(self, key: str, number: int) -> Version:
-        """Return one version as this run wrote it, else its meta.json and report.json alone."""
-        if (added := self._added.get((key, number))) is not None:
-            return added
-        directory = self.version_dir(key, number)
-        meta = read_model(directory / "meta.json", VersionMeta)
-        return Version(meta=meta, report=self._report_of(key, number))
+        return read_version(*self._version_bytes(key, number))
 
     def _report_of(self, key: str, number: int) -> Report:
-        """Return one version's report: as this run wrote it, else its report.json alone."""
+        """Return one version's report: as this run wrote it, else read from its file alone."""
         if (added := self._added.get((key, number))) is not None:
             return added.report
-        report: Report = read_model(self.version_dir(key, number) / "report.json", Report)
-        return report
+        return read_report(*self._version_bytes(key, number))
 
     def head(self, key: str) -> Version | None:
-        """Return a document's newest version without its change records (its meta.json and
-        report.json alone), or None when it has none: what a new input is compared with."""
+        """Return a document's newest version, or None when it has none: what a new input is
+        compared with."""
         numbers = self.versions(key)
-        return self._without_changes(key, numbers[-1]) if numbers else None
+        return self.load(key, numbers[-1]) if numbers else None
 
     def wrote(self, key: str) -> bool:
         """Return True when this run (under the lock) wrote a version of the document `key`."""
         return key in self._written
 
     def latest_report(self, key: str) -> tuple[int, Report] | None:
-        """Return a document's newest version number and report (its report.json alone), or
+        """Return a document's newest version number and report (read alone), or
         None when it has none: what a run shows of an input that answered 304 (read ahead by
         `read_latest_report_ahead` unless the run has written a version of it since)."""
         if key not in self._written and (known := self._reports.get(key)) is not None:
@@ -258,9 +254,17 @@ class Store(SourceStates):
         return (numbers[-1], self._report_of(key, numbers[-1])) if numbers else None
 
     def raw(self, key: str, number: int) -> bytes:
-        """Return the raw input bytes a version was made from."""
-        meta: VersionMeta = self.load(key, number).meta
-        return (self.version_dir(key, number) / meta.raw_file).read_bytes()
+        """Return the raw input bytes a version was made from. Raises StoreError when they
+        cannot be read."""
+        path = self.raw_path(self.load(key, number).meta)
+        try:
+            return read_file(path)
+        except OSError as exc:
+            raise StoreError(f"{path}: {exc.strerror}") from exc
+
+    def raw_path(self, meta: VersionMeta) -> Path:
+        """Return the path of a version's raw bytes (v0001.raw.html)."""
+        return self.document_dir(meta.document) / raw_name(meta.version, meta.raw_file)
 
     def resolve(self, ref: str) -> str:
         """Return the document key a user's reference names: the key itself, or a part of exactly
@@ -291,23 +295,21 @@ class Store(SourceStates):
         versions or COMMIT_SECONDS are staged. A version with that number already there (the
         store is written under its lock, so only by misuse) raises StoreError: here when it is
         staged, at the commit when it is on disk (checked on the writer thread)."""
-        directory = self.document_dir(meta.document)
-        target = self.version_dir(meta.document, meta.version)
+        target = self.version_path(meta.document, meta.version)
         staged = meta.document in self._staged_documents
         if staged and any(s.target == target for s in self._staged):
             raise StoreError(f"{meta.document}: version {meta.version} already exists")
-        tmp = directory / f"{TMP_DIR_PREFIX}{next(self._tmp_names)}"
-        files = {
-            meta.raw_file: raw,
-            "report.json": report_json or to_json(report),
-            "changes.json": to_json(changes),
-            "meta.json": to_json(meta),
-        }
+        token = next(self._tmp_names)
+        moves = tuple(
+            (path.with_name(f".{path.name}.{token}.tmp"), path)
+            for path in (self.raw_path(meta), target)
+        )
+        stored = version_json(to_json(meta), report_json or to_json(report), to_json(changes))
         # written on a writer thread: a run's critical path is this thread, and each file
         # system call it made waited for the GIL again after it (the fetch threads hold it)
-        written = flusher().submit(write_version_files, tmp, files, target)
+        written = flusher().submit(write_version_files, moves, [raw, stored])
         version = Version(meta=meta, report=report, changes=tuple(changes))
-        self._staged.append(Staged(version, tmp, target, written))
+        self._staged.append(Staged(version, moves, written))
         self._staged_documents.add(meta.document)
         self._written.add(meta.document)
         self._commit_when_due()
@@ -333,7 +335,7 @@ class Store(SourceStates):
 
     def _commit_batch(self, staged: list[Staged], states: dict[str, SourceState]) -> None:
         """Commit versions, then input states: the versions' files are flushed to disk together
-        (one journal commit shares many flushes), each folder is renamed into place, the renames
+        (one journal commit shares many flushes), each is renamed into place, the renames
         flushed. A state (its validators) is written only once its version is in place, so a
         run killed before this point fetches those inputs afresh and loses nothing. Raises
         StoreError when a version could not be written or flushed; then no version of the batch
@@ -342,7 +344,10 @@ class Store(SourceStates):
             if staged:
                 flush_together([path for s in staged for path in s.written.result()])
                 for version in staged:
-                    os.rename(version.tmp, version.target)
+                    (raw, raw_final), (stored, stored_final) = version.moves
+                    os.replace(raw, raw_final)
+                    checkpoint("version.raw-renamed")
+                    os.replace(stored, stored_final)
                     self._added[(version.document, version.number)] = version.version
                     checkpoint("version.renamed")
                 flush_together(sorted({version.target.parent for version in staged}))
@@ -381,7 +386,7 @@ class Store(SourceStates):
 
     def _forget_uncommitted(self) -> None:
         """Drop the versions staged and input states saved since the last commit: the versions'
-        folders are removed (once their writer threads are done), and the states, which may
+        files are removed (once their writer threads are done), and the states, which may
         describe versions not in place, are not written, so those inputs are fetched afresh and
         nothing is lost."""
         staged, _ = self._take_batch()
@@ -405,13 +410,11 @@ class Store(SourceStates):
             self._commit_in_background()
 
     def rewrite_derived(self, version: Version) -> None:
-        """Replace a version's derived files (report, changes, meta) atomically, file by file;
-        its raw bytes are never touched."""
-        directory = self.version_dir(version.meta.document, version.meta.version)
-        self._added.pop((version.meta.document, version.meta.version), None)
-        write_atomic(directory / "report.json", to_json(version.report))
-        write_atomic(directory / "changes.json", to_json(version.changes))
-        write_atomic(directory / "meta.json", to_json(version.meta))
+        """Replace a version's JSON file (its meta, report and changes) atomically; its raw
+        bytes are never touched."""
+        key, number = version.meta.document, version.meta.version
+        self._added.pop((key, number), None)
+        write_atomic(self.version_path(key, number), to_json(version))
 
     # --- quarantine ---
 

@@ -27,6 +27,7 @@ from pydantic import BaseModel, SerializeAsAny, TypeAdapter, ValidationError
 from reportwatch.errors import StoreError
 from reportwatch.faults import checkpoint
 from reportwatch.model import Report, Version
+from reportwatch.version_file import RAW_FILE, VERSION_FILE
 
 TMP_DIR_PREFIX = ".tmp-"
 _TMP_FILE = re.compile(r"^\..+\.[0-9a-f]{32}\.tmp$")
@@ -38,8 +39,6 @@ _TMP_DIR = re.compile(rf"^{re.escape(TMP_DIR_PREFIX)}[0-9a-f]{{32}}$")
 FLUSH_THREADS = 16
 WRITE_THREADS = 2
 _MODELS: TypeAdapter[list[SerializeAsAny[BaseModel]]] = TypeAdapter(list[SerializeAsAny[BaseModel]])
-
-VERSION_DIR = re.compile(r"^v(\d{4,})$")  # a version's folder: v0001
 
 
 def sha256(data: bytes) -> str:
@@ -186,15 +185,25 @@ def write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
 
 
 def leftovers(root: Path) -> list[Path]:
-    """Return what interrupted runs left in a store: temporary version folders ('.tmp-...')
-    and temporary files of atomic writes ('.<name>.<hex>.tmp'), sorted. Readers skip both."""
+    """Return what interrupted runs left in a store: temporary files ('.<name>.<hex>.tmp'), raw
+    bytes whose version file was never renamed into place, and format 1's temporary version
+    folders ('.tmp-...'), sorted. Readers skip them all."""
     found = []
     for folder, dirs, files in os.walk(root):
         here = Path(folder)
         found += [here / d for d in dirs if _TMP_DIR.match(d)]
         dirs[:] = [d for d in dirs if not _TMP_DIR.match(d)]
         found += [here / f for f in files if _TMP_FILE.match(f)]
+        found += [here / f for f in files if is_orphan_raw(f, files)]
     return sorted(found)
+
+
+def is_orphan_raw(name: str, names: list[str]) -> bool:
+    """Return True when `name` is a version's raw bytes (v0001.raw.html) and `names` (its
+    folder's files) hold no version file of that number: a run killed between the two renames
+    of a commit left it."""
+    found = RAW_FILE.match(name)
+    return found is not None and f"v{found.group(1)}.json" not in names
 
 
 def remove(path: Path) -> None:
@@ -210,12 +219,18 @@ def remove(path: Path) -> None:
 
 @dataclass(frozen=True)
 class Staged:
-    """A version written under a temporary name, waiting for the next commit."""
+    """A version written under temporary names, waiting for the next commit: its files as
+    (temporary name, final name), in the order they are renamed into place (the raw bytes, then
+    the version file, whose presence makes the version)."""
 
     version: Version
-    tmp: Path
-    target: Path
-    written: Future[list[Path]]  # its files and folder (what to flush), once written
+    moves: tuple[tuple[Path, Path], ...]
+    written: Future[list[Path]]  # its files (what to flush), once written
+
+    @property
+    def target(self) -> Path:
+        """Return the version file's final name (v0001.json)."""
+        return self.moves[-1][1]
 
     @property
     def document(self) -> str:
@@ -228,37 +243,34 @@ class Staged:
         return self.version.meta.version
 
 
-def write_version_files(tmp: Path, files: dict[str, bytes], target: Path) -> list[Path]:
-    """Write a version's files, in order (raw bytes, report, changes, meta), into a new
-    temporary folder `tmp`, to become `target`; return the files and the folder. The folder is
-    removed when a write fails. Raises StoreError when `target` exists already."""
+def write_version_files(moves: tuple[tuple[Path, Path], ...], files: list[bytes]) -> list[Path]:
+    """Write a version's files (its raw bytes, then the version file) under their temporary
+    names, the first of `moves` each; return them (what to flush). Nothing is left behind when
+    a write fails. Raises StoreError when the version file's final name exists already."""
+    target = moves[-1][1]
     if target.exists():
         raise StoreError(f"{target}: version exists already")
-    tmp.parent.mkdir(parents=True, exist_ok=True)
-    tmp.mkdir()
-    checkpoint("version.dir-made")
-    raw, report, changes, meta = files.items()  # in this order: see `Store.add_version`
+    target.parent.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
     try:
-        write_new(tmp / raw[0], raw[1])
-        checkpoint("version.raw-written")
-        write_new(tmp / report[0], report[1])
-        checkpoint("version.report-written")
-        write_new(tmp / changes[0], changes[1])
-        checkpoint("version.changes-written")
-        write_new(tmp / meta[0], meta[1])
-        checkpoint("version.meta-written")
+        for (tmp, _), data in zip(moves, files, strict=True):
+            written.append(tmp)
+            write_new(tmp, data)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        for tmp in written:
+            tmp.unlink(missing_ok=True)
         raise
-    return [*(tmp / name for name in files), tmp]
+    checkpoint("version.written")
+    return written
 
 
 def discard(staged: list[Staged]) -> None:
-    """Remove staged versions' temporary folders, once their writer threads are done with
-    them (a folder still being written is waited for, then removed)."""
+    """Remove staged versions' temporary files, once their writer threads are done with them (a
+    file still being written is waited for, then removed)."""
     for version in staged:
         version.written.exception()
-        shutil.rmtree(version.tmp, ignore_errors=True)
+        for tmp, _ in version.moves:
+            tmp.unlink(missing_ok=True)
 
 
 def version_numbers_in(folder: str | Path) -> list[int]:
@@ -267,7 +279,7 @@ def version_numbers_in(folder: str | Path) -> list[int]:
         names = os.listdir(folder)
     except (FileNotFoundError, NotADirectoryError):
         return []
-    found = (VERSION_DIR.match(name) for name in names)
+    found = (VERSION_FILE.match(name) for name in names)
     return sorted(int(m.group(1)) for m in found if m)
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reportwatch.errors import StoreError
+from reportwatch.store_migrations import unfold_version_folders
 
 FIRST_FORMAT = 1
 FORMAT_FILE = "store.json"
@@ -42,7 +43,9 @@ class Migration:
 
 
 # format N -> N+1, keyed by N; contiguous from FIRST_FORMAT
-MIGRATIONS: dict[int, Migration] = {}
+MIGRATIONS: dict[int, Migration] = {
+    1: Migration("each version two files, not a folder", unfold_version_folders, readable=False),
+}
 
 
 def current_format() -> int:

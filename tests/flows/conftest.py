@@ -62,10 +62,9 @@ def stored(root: Path) -> dict[str, Any]:
     """Return every version a snapshot store holds, by path: its report, changes and meta (less
     the ingest time), so two stores written by different runs compare equal."""
     found: dict[str, Any] = {}
-    for path in sorted((root / "documents").rglob("*.json")):
+    for path in sorted((root / "documents").rglob("v*.json")):
         data = json.loads(path.read_text())
-        if path.name == "meta.json":
-            data.pop("ingested_at")
+        data["meta"].pop("ingested_at")
         found[str(path.relative_to(root))] = data
     return found
 
