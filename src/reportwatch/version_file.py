@@ -5,10 +5,10 @@ The JSON file is the version: a raw file without one is what an interrupted run 
 
 Two files a version, where format 1 had a folder of four: on this kind of machine (a virtual
 machine whose kernel work is dear) making a version's folder and its files cost the kernel
-more than any other stage: a cold run of 1,683 versions took 6.1-7.4 s with one file a
-version against 7.0-9.4 s with a folder (three runs each, alternating; 1.4-2.4 s less kernel
-time); each file more cost about 0.2 ms. The JSON stays one file, not a zip, so the store
-stays readable and diff-friendly by plain git.
+more than any other stage: a cold run of 1,683 versions took 7.2 s against 8.8 s with a folder
+(medians of four, alternating; CPU 11.9 against 14.3 s); each file more costs about 0.2 ms of
+kernel time. Not one zip file a version: a store of zips is not readable or diff-friendly in
+plain git, and this one is.
 """
 
 from __future__ import annotations
