@@ -5,9 +5,8 @@ For each document folder: version numbers run 1, 2, 3... with none missing. For 
 changes fit their schemas; meta names the document and version it is stored as; the raw bytes
 hash to meta's raw_sha256 and the report as stored (rendered as the store renders it; not
 through the model, so a report written by an older reportwatch keeps its hash) to its
-report_sha256. Also:
-store.json holds a format number this code knows, and each input's state file parses.
-Leftovers of interrupted runs (temporary files, raw bytes without their version, which
+report_sha256. Also: store.json holds a format number this code knows, and each input's state
+file parses. Leftovers of interrupted runs (temporary files, raw bytes without their version, which
 readers skip) are listed apart: harmless. Each problem is one line naming the file and the
 reason; nothing is ever repaired.
 """
@@ -167,9 +166,8 @@ def check_hashes(
 def check_json(
     path: Path, read: Read, model: type[BaseModel]
 ) -> tuple[BaseModel | None, list[Problem]]:
-    """Return JSON bytes (`read` of the file or member at `path`) parsed as a model, or None and
-    the problem: missing, not JSON, or not valid for its schema (naming the first field at
-    fault)."""
+    """Return JSON bytes (`read` of the file at `path`) parsed as a model, or None and the
+    problem: missing, not JSON, or not valid for its schema (naming the first field at fault)."""
     parsed, problems = parse_json(path, read)
     if problems:
         return None, problems
@@ -206,8 +204,8 @@ def file_bytes(path: Path) -> Read:
 
 
 def parse_json(path: Path, read: Read) -> tuple[Any, list[Problem]]:
-    """Return what JSON bytes (`read` of the file or member at `path`) hold, or None and the
-    problem: missing, unreadable, not JSON."""
+    """Return what JSON bytes (`read` of the file at `path`) hold, or None and the problem:
+    missing, unreadable, not JSON."""
     data, problems = read
     if data is None:
         return None, problems
