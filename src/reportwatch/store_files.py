@@ -27,7 +27,7 @@ from pydantic import BaseModel, SerializeAsAny, TypeAdapter, ValidationError
 from reportwatch.errors import StoreError
 from reportwatch.faults import checkpoint
 from reportwatch.model import Report, Version
-from reportwatch.version_file import RAW_FILE, VERSION_FILE
+from reportwatch.version_file import RAW_FILE, VERSION_FILE, version_name
 
 TMP_DIR_PREFIX = ".tmp-"
 _TMP_FILE = re.compile(r"^\..+\.[0-9a-f]{32}\.tmp$")
@@ -203,7 +203,7 @@ def is_orphan_raw(name: str, names: list[str]) -> bool:
     folder's files) hold no version file of that number: a run killed between the two renames
     of a commit left it."""
     found = RAW_FILE.match(name)
-    return found is not None and f"v{found.group(1)}.json" not in names
+    return found is not None and version_name(int(found.group(1))) not in names
 
 
 def remove(path: Path) -> None:
