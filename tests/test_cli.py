@@ -80,10 +80,9 @@ def test_first_ingest_prints_the_table_and_stores_a_version_each(seeds_copy: Pat
             "cqc/hammersmith-and-fulham/governance-management-and-sustainability",
             "cqc/hammersmith-and-fulham/learning-improvement-and-innovation",
             "cqc/unnamed-004-be58087aa61b4f94/learning-improvement-and-innovation",
+            "ofsted/hammersmith-and-fulham/ilacs",
         )
         for name in ("v0001.json", "v0001.raw.txt")
-    ] + ["documents/ofsted/hammersmith-and-fulham/ilacs/v0001.json"] + [
-        "documents/ofsted/hammersmith-and-fulham/ilacs/v0001.raw.txt"
     ]
     document = Path("snapshots/documents") / HF_LEARNING
     assert (document / "v0001.raw.txt").read_bytes() == (seeds_copy / LEARNING_HF).read_bytes()

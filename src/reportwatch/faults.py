@@ -13,6 +13,7 @@ at each of them):
     diff.done               the change records against the latest version are computed
     version.written         Store.add_version: the version's two files (raw bytes, JSON) are
                             written under temporary names; it waits for the group commit
+                            (migrating a format-1 store reaches it for each version too)
     version.raw-renamed     Store.commit: the staged versions are flushed, and one version's raw
                             bytes are renamed into place (v0001.raw.html), its JSON not yet
     version.renamed         ... and its JSON file (v0001.json): the version is in place

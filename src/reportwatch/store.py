@@ -55,6 +55,7 @@ from reportwatch.store_files import (
     remove,
     sha256,
     subfolders,
+    temporary_path,
     to_json,
     version_numbers_in,
     write_atomic,
@@ -300,10 +301,7 @@ class Store(SourceStates):
         if staged and any(s.target == target for s in self._staged):
             raise StoreError(f"{meta.document}: version {meta.version} already exists")
         token = next(self._tmp_names)
-        moves = tuple(
-            (path.with_name(f".{path.name}.{token}.tmp"), path)
-            for path in (self.raw_path(meta), target)
-        )
+        moves = tuple((temporary_path(path, token), path) for path in (self.raw_path(meta), target))
         stored = version_json(to_json(meta), report_json or to_json(report), to_json(changes))
         # written on a writer thread: a run's critical path is this thread, and each file
         # system call it made waited for the GIL again after it (the fetch threads hold it)

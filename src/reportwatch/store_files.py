@@ -170,10 +170,16 @@ def committer() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(1, thread_name_prefix="commit")
 
 
+def temporary_path(path: Path, token: str | None = None) -> Path:
+    """Return the name a file is written under before it is renamed to `path`: beside it,
+    `.<name>.<32 hex>.tmp` (what `leftovers` finds), the hex being `token` or random."""
+    return path.with_name(f".{path.name}.{token or uuid.uuid4().hex}.tmp")
+
+
 def write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
     """Replace a file's content atomically: write a temporary file beside it, then rename.
     `durable` also flushes the file and the rename to disk before returning."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    tmp = temporary_path(path)
     if durable:
         write_file(tmp, data)
     else:

@@ -9,7 +9,13 @@ import os
 import re
 from pathlib import Path
 
-from reportwatch.store_files import flush_together, remove, subfolders, write_new
+from reportwatch.store_files import (
+    flush_together,
+    remove,
+    subfolders,
+    temporary_path,
+    write_version_files,
+)
 from reportwatch.version_file import raw_name, version_json, version_name
 
 VERSION_FOLDER = re.compile(r"^v(\d{4,})$")  # format 1's version folder: v0001
@@ -36,21 +42,16 @@ def unfold_version_folders(root: Path) -> None:
         remove(folder)
 
 
-def write_unfolded(folder: Path, number: int, target: Path) -> list[tuple[Path, Path]]:
-    """Write a format-1 version folder's two format-2 files under temporary names; return them
-    as (temporary name, final name), the raw bytes first."""
+def write_unfolded(folder: Path, number: int, target: Path) -> tuple[tuple[Path, Path], ...]:
+    """Write a format-1 version folder's two format-2 files under temporary names, as a run
+    writes a new version's (`write_version_files`); return them as (temporary name, final
+    name), the raw bytes first."""
     meta = (folder / "meta.json").read_bytes()
     raw_file = json.loads(meta)["raw_file"]
     parts = [(folder / name).read_bytes() for name in ("report.json", "changes.json")]
-    files = [
-        (target.with_name(raw_name(number, raw_file)), (folder / raw_file).read_bytes()),
-        (target, version_json(meta, *parts)),
-    ]
-    moves = []
-    for final, data in files:
-        tmp = final.with_name(f".{final.name}.{os.urandom(16).hex()}.tmp")
-        write_new(tmp, data)
-        moves.append((tmp, final))
+    finals = (target.with_name(raw_name(number, raw_file)), target)
+    moves = tuple((temporary_path(final), final) for final in finals)
+    write_version_files(moves, [(folder / raw_file).read_bytes(), version_json(meta, *parts)])
     return moves
 
 

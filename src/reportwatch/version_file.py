@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from reportwatch.errors import StoreError
 from reportwatch.model import Report, Version
+
+M = TypeVar("M", bound=BaseModel)
 
 VERSION_FILE = re.compile(r"^v(\d{4,})\.json$")  # a version: v0001.json
 RAW_FILE = re.compile(r"^v(\d{4,})\.raw\.[^.]+$")  # its raw bytes: v0001.raw.html
@@ -59,16 +62,19 @@ class ReportOnly(BaseModel):
 def read_version(path: Path, data: bytes) -> Version:
     """Return a version file's bytes as a Version; StoreError naming the file when it is not
     one."""
-    try:
-        return Version.model_validate_json(data)
-    except ValidationError as exc:
-        raise StoreError(f"{path}: not valid for its schema") from exc
+    return validated(path, data, Version)
 
 
 def read_report(path: Path, data: bytes) -> Report:
     """Return the report of a version file's bytes; StoreError naming the file when it holds
     none valid."""
+    return validated(path, data, ReportOnly).report
+
+
+def validated(path: Path, data: bytes, model: type[M]) -> M:
+    """Return the JSON bytes of the file at `path` as a `model`; StoreError naming the file
+    when they do not fit it."""
     try:
-        return ReportOnly.model_validate_json(data).report
+        return model.model_validate_json(data)
     except ValidationError as exc:
         raise StoreError(f"{path}: not valid for its schema") from exc
