@@ -13,7 +13,7 @@ import pytest
 
 from benchmarks.corpus import PHASES, STATE_OF_PHASE, write_corpus
 from benchmarks.server import CorpusServer
-from reportwatch import prefetch
+from reportwatch import prefetch, processes
 from reportwatch import store as store_module
 from reportwatch.http import Fetcher, HttpSettings
 from reportwatch.pipeline import Outcome, ingest, ingest_item
@@ -70,11 +70,11 @@ def test_fetching_ahead_stores_what_one_at_a_time_stores(
     # 3 versions, group commits run on the committer thread while the run goes on recording.
     monkeypatch.setattr(store_module, "COMMIT_EVERY", commit_every)
     monkeypatch.setattr(prefetch, "POOL_MIN_URLS", pool_min)
-    monkeypatch.setattr(prefetch, "can_fork", lambda: fork)
+    monkeypatch.setattr(processes, "can_fork", lambda: fork)
     methods: list[str] = []
-    context = prefetch.multiprocessing.get_context
+    context = processes.multiprocessing.get_context
     monkeypatch.setattr(
-        prefetch.multiprocessing, "get_context", lambda m: methods.append(m) or context(m)
+        processes.multiprocessing, "get_context", lambda m: methods.append(m) or context(m)
     )
     server, urls = served
     ahead, plain = Store(tmp_path / "ahead"), Store(tmp_path / "plain")

@@ -186,6 +186,11 @@ class Fetcher:
         self._gates: dict[str, HostGate] = {}
         self._gates_lock = threading.Lock()
 
+    def __reduce__(self) -> tuple[type[Fetcher], tuple[HttpSettings, tuple[str, ...]]]:
+        """Pickle as a new fetcher with the same settings and named URLs (a spawned fetch
+        process's): connections, cookies and host gates belong to one process."""
+        return type(self), (self.settings, self.named)
+
     def _gate(self, url: str) -> HostGate:
         """Return the politeness gate of a URL's host, made on first use."""
         host = urlsplit(url).hostname or ""  # lower-cased by urlsplit

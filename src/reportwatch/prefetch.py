@@ -6,8 +6,10 @@
 - `Prefetched`, filled by the Prefect flow's fetch task with what the real
   `reportwatch.http.Fetcher` answered for each URL (bytes, a 304, or the error); the record task
   hands the same `Prefetched` to `ingest_item` as its fetcher.
-- `Ahead`, used by `pipeline.ingest`: a few fetch threads keep the next URLs fetched while
-  inputs are recorded one at a time in input order, and worker processes parse what they answered.
+- `Ahead`, used by `pipeline.ingest`: a process of its own for a large run's fetches
+  (`fetch_process.FetchProcess`), a few threads for a small run's, keep the next URLs fetched
+  while inputs are recorded one at a time in input order, and worker processes parse what they
+  answered.
 
 Local files are read by `ingest_item` itself, so every stage after the fetch is the pipeline's
 own code, and the store is written by one thread, in input order, as without fetching ahead.
@@ -15,18 +17,18 @@ own code, and the store is written by one thread, in input order, as without fet
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import sys
 import threading
-import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import suppress
+from functools import partial
 from typing import Generic, Self, TypeVar
 
+from reportwatch import processes
 from reportwatch.errors import InputError, StoreError, is_transient
 from reportwatch.fetch import Fetched, UrlFetcher, is_url
+from reportwatch.fetch_process import FetchProcess, FetchThreads
 from reportwatch.normalize import Defaults
 from reportwatch.sources import Item
 from reportwatch.store import Store
@@ -34,16 +36,17 @@ from reportwatch.store import Store
 R = TypeVar("R")  # what parsing gives (the pipeline's: a report prepared to record)
 Parser = Callable[[Fetched, Defaults], R]
 # threads fetching ahead (the Fetcher's per-host limit still holds): more only queue for the
-# GIL, 2 ran an all-304 run of 1,683 URLs in 2.3 s where 4 took 2.7 s
+# GIL, 2 ran an all-304 run of 1,683 URLs in 2.3 s where 4 took 2.7 s; in the fetch process,
+# 1.43 s with 2 and 1.49 s with 1 (medians of 8 alternating runs)
 FETCH_WORKERS = 2
 # URLs fetched (and being parsed) ahead of the one being recorded: enough to keep both parse
 # workers busy past a slow PDF (a cold run of 1,683 took 8.8 s with 16, 9.8-11.2 s with 4;
 # later, side by side, 6.9 s with 48 and 7.4 s with 128 where 16 took 7.9 s)
 AHEAD = 48
+TOP_UP = 16  # URLs asked for at once when fewer than AHEAD - TOP_UP are ahead
 PARSE_WORKERS = 2  # processes parsing ahead, at most one a core
 # a run of fewer URLs parses in-process: spawning a worker process costs about half a second
 POOL_MIN_URLS = 50
-PARENT_WATCH_SECONDS = 0.5
 
 
 class Prefetched:
@@ -170,14 +173,19 @@ class ParseAhead(Generic[R]):
 
 
 class Ahead(Generic[R]):
-    """Fetches a run's URLs ahead of the in-order record loop of `pipeline.ingest`, a few at a
-    time on threads (the `Fetcher`'s per-host limits still hold), and parses what they answered
-    in worker processes when the run is large enough to pay for them. As a `UrlFetcher` it hands
-    each URL's answer to `ingest_item`; `parse` hands over what was parsed ahead.
+    """Fetches a run's URLs ahead of the in-order record loop of `pipeline.ingest` and parses
+    what they answered in worker processes when the run is large enough to pay for them. As a
+    `UrlFetcher` it hands each URL's answer to `ingest_item`; `parse` hands over what was parsed
+    ahead.
 
-    Only the first occurrence of a URL is fetched ahead, with the validators its state holds
-    before the run (nothing earlier in the run writes them); a URL listed again is fetched when
-    its turn comes, as without fetching ahead. Close it (or use `with`) to stop its workers."""
+    A large run fetches in a process of its own (`FetchProcess`), so that the requests and the
+    record loop (which reads each 304's latest report when its turn comes) do not take turns on
+    one interpreter lock; a small one fetches on threads of this process, after reading every
+    input's state and latest report (`read_ahead`). Either way one fetcher fetches every URL, so
+    its per-host limits hold. Only the first occurrence of a URL is fetched ahead, with the
+    validators its state holds before the run (nothing earlier in the run writes them); a URL
+    listed again is fetched when its turn comes, as without fetching ahead. Close it (or use
+    `with`) to stop its fetches and workers."""
 
     def __init__(
         self,
@@ -187,40 +195,62 @@ class Ahead(Generic[R]):
         parsers: tuple[Parser[R], Parser[R]],
         workers: int = FETCH_WORKERS,
     ) -> None:
-        """Prepare to fetch `items`' URLs ahead through `fetcher`, reading validators from
-        `store`, and to parse their answers with `parsers` (in this process, in a worker: see
-        `ParseAhead`); nothing starts before `start`."""
-        self._store, self._fetcher = store, fetcher
+        """Prepare to fetch `items`' URLs ahead through `fetcher` on `workers` threads, reading
+        validators from `store`, and to parse their answers with `parsers` (in this process, in
+        a worker: see `ParseAhead`); nothing starts before `start`."""
+        self._store, self._fetcher, self._workers = store, fetcher, workers
         first: dict[str, Item] = {}
         for item in items:
             if is_url(item.location):
                 first.setdefault(item.location, item)
         self._queue = list(first.values())
         self._window = AHEAD
-        self._answers = Prefetched()
-        self._threads = ThreadPoolExecutor(workers, thread_name_prefix="fetch-ahead")
-        self._pending: dict[str, Future[None]] = {}
+        self._fetches: FetchProcess | FetchThreads | None = None
+        self._pending: dict[str, Future[Fetched]] = {}
         self._parsing = ParseAhead(*parsers, len(self._queue))
         self._started = 0
 
     def start(self) -> Self:
-        """Start the parse workers (a large run's), read what the store holds of each URL
-        (`read_ahead`), then start fetching the first URLs ahead; return self."""
-        self._parsing.warm()
-        read_ahead(self._store, self._queue)
+        """Start fetching: a large run's fetch process and parse workers, forked before this
+        process starts a thread (`processes.can_fork`), else threads here after reading what
+        the store holds of each URL (`read_ahead`); then fetch the first URLs ahead; return
+        self."""
+        if wants_workers(len(self._queue)):
+            self._fetches = FetchProcess(self._fetcher, self._workers)
+            self._parsing.warm()
+        else:
+            self._fetches = FetchThreads(self._fetcher, self._workers)
+            read_ahead(self._store, self._queue)
         self._top_up()
         return self
 
     def _top_up(self) -> None:
-        """Keep `window` URLs fetched or being fetched ahead of the record loop."""
-        while len(self._pending) < self._window and self._started < len(self._queue):
-            item = self._queue[self._started]
-            self._started += 1
-            self._pending[item.location] = self._threads.submit(self._prepare, item)
+        """Keep up to `window` URLs fetched or being fetched ahead of the record loop, asking
+        for TOP_UP more at a time."""
+        assert self._fetches is not None, "fetching ahead has not started"
+        if len(self._pending) > self._window - TOP_UP or self._started == len(self._queue):
+            return
+        items = self._queue[self._started : self._started + self._window - len(self._pending)]
+        self._started += len(items)
+        states = [self._store.source_state(item.location) for item in items]
+        requests = [
+            (item.location, state.validators or None)
+            for item, state in zip(items, states, strict=True)
+        ]
+        futures = self._fetches.submit_many(requests)
+        for item, state, future in zip(items, states, futures, strict=True):
+            future.add_done_callback(partial(self._answered, item.defaults, state.document))
+            self._pending[item.location] = future
 
-    def _prepare(self, item: Item) -> None:
-        """Fetch one URL ahead, on a fetch thread (see `fetch_ahead`)."""
-        fetch_ahead(self._store, self._fetcher, self._answers, self._parsing, item)
+    def _answered(self, defaults: Defaults, document: str | None, fetched: Future[Fetched]) -> None:
+        """When a URL answered with bytes, start parsing them and drop the report read ahead
+        for its document, which only a 304 shows."""
+        if fetched.cancelled() or fetched.exception() is not None:
+            return
+        if not (answer := fetched.result()).not_modified:
+            self._parsing.start(answer, defaults)
+            if document:
+                self._store.drop_report_ahead(document)
 
     def fetch(self, url: str, validators: dict[str, str] | None = None) -> Fetched:
         """Return (or raise) what a URL answered when fetched ahead; a URL not fetched ahead
@@ -228,9 +258,9 @@ class Ahead(Generic[R]):
         pending = self._pending.pop(url, None)
         self._top_up()
         if pending is None:
-            return self._fetcher.fetch(url, validators)
-        pending.result()
-        return self._answers.take(url)
+            assert self._fetches is not None, "fetching ahead has not started"
+            return self._fetches.fetch(url, validators)
+        return pending.result()
 
     def parse(self, fetched: Fetched, defaults: Defaults) -> R:
         """Return what parsing gives of fetched bytes: parsed ahead, else parsed now (see
@@ -239,7 +269,8 @@ class Ahead(Generic[R]):
 
     def close(self) -> None:
         """Stop fetching and parsing ahead: unstarted work is dropped, running work finishes."""
-        self._threads.shutdown(wait=True, cancel_futures=True)
+        if self._fetches is not None:
+            self._fetches.close()
         self._parsing.close()
 
     def __enter__(self) -> Self:
@@ -290,38 +321,17 @@ def forked_workers(urls: int) -> ProcessPoolExecutor | None:
     (`wants_workers`) and this process may fork (`can_fork`); else None. For a caller about to
     start threads of its own before its run starts (Prefect's flow engine): hand them to
     `ParseAhead`, which stops them."""
-    return start_workers() if wants_workers(urls) and can_fork() else None
+    return start_workers() if wants_workers(urls) and processes.can_fork() else None
 
 
 def start_workers() -> ProcessPoolExecutor:
-    """Return a pool of parse worker processes, one a core up to PARSE_WORKERS, started now:
-    forked when that is safe (`can_fork`), so that they start with the pipeline imported
-    (spawning one and importing it cost about 0.4 s of CPU), else spawned: a fork copies
-    whatever locks other threads hold at that moment. A forked worker shares the store's lock
-    file; it exits with the pool, before the lock is released, or at most PARENT_WATCH_SECONDS
-    after this process is killed."""
-    context = multiprocessing.get_context("fork" if can_fork() else "spawn")
+    """Return a pool of parse worker processes, one a core up to PARSE_WORKERS, started now
+    (forked when that is safe, else spawned: `processes.context`). A forked worker shares the
+    store's lock file; it exits with the pool, before the lock is released, or at most
+    `processes.PARENT_WATCH_SECONDS` after this process is killed."""
     count = min(PARSE_WORKERS, os.cpu_count() or 1)
     pool = ProcessPoolExecutor(
-        count, context, initializer=exit_with_parent, initargs=(os.getpid(),)
+        count, processes.context(), initializer=processes.exit_with_parent, initargs=(os.getpid(),)
     )
     pool.submit(os.getpid)  # a pool starts its processes on its first task
     return pool
-
-
-def can_fork() -> bool:
-    """Return True when this process may fork its workers: on Linux (Windows cannot fork, and
-    macOS's system libraries are not safe to fork), running no thread but the one calling."""
-    return sys.platform.startswith("linux") and threading.active_count() == 1
-
-
-def exit_with_parent(parent: int) -> None:
-    """Start a watch in a parse worker that ends it once its parent process is gone: a run
-    killed outright (SIGKILL, the OOM killer) must not leave its workers waiting for work."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_WATCH_SECONDS)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()

@@ -30,7 +30,7 @@ from werkzeug import Request, Response
 import reportwatch_flows.ingest as flows_ingest
 from benchmarks.corpus import STATE_OF_PHASE, write_corpus
 from benchmarks.server import CorpusServer
-from reportwatch import pipeline, prefetch, store_format
+from reportwatch import pipeline, prefetch, processes, store_format
 from reportwatch.errors import ConfigError, FetchError
 from reportwatch.pipeline import RunResult
 from reportwatch.sources import Item, items_from_args, items_from_config, load_sources
@@ -265,11 +265,11 @@ def test_a_url_run_parsed_in_worker_processes_stores_what_pipeline_ingest_stores
     monkeypatch.setattr(prefetch, "POOL_MIN_URLS", 1)  # 11 URLs: parse them in worker processes
     # run_flow forks the workers before the flow starts when the process has no other thread
     # (the harness's threads run here, so the choice is made for it), and the flow adopts them
-    monkeypatch.setattr(prefetch, "can_fork", lambda: fork)
+    monkeypatch.setattr(processes, "can_fork", lambda: fork)
     methods: list[str] = []
-    context = prefetch.multiprocessing.get_context
+    context = processes.multiprocessing.get_context
     monkeypatch.setattr(
-        prefetch.multiprocessing, "get_context", lambda m: methods.append(m) or context(m)
+        processes.multiprocessing, "get_context", lambda m: methods.append(m) or context(m)
     )
     write_corpus(project / "corpus", 1)
     paths = json.loads((project / "corpus/truth.json").read_text())["paths"]
@@ -291,8 +291,9 @@ def test_a_url_run_parsed_in_worker_processes_stores_what_pipeline_ingest_stores
         server.stop()
     assert stored(project / "flow-store") == stored(project / "plain-store")
     assert {status for status, _, _ in statuses(result)} == {"changed", "unchanged"}
-    # one pool a run, the flow's (forked ahead, then adopted) as pipeline.ingest's
-    assert methods == ["fork" if fork else "spawn"] * 4
+    # a run of each: the flow's one pool (forked ahead, then adopted); pipeline.ingest's fetch
+    # process, then its pool
+    assert methods == ["fork" if fork else "spawn"] * 6
 
 
 @harness
