@@ -161,7 +161,7 @@ def test_the_fetch_process_ends_when_its_run_is_killed(tmp_path: Path) -> None:
         from reportwatch.fetch_process import FetchProcess
         from reportwatch.http import Fetcher
         process = FetchProcess(Fetcher(), 1)
-        print(process._process.pid, flush=True)
+        print(process.pid, flush=True)
         time.sleep(60)
         """
     )

@@ -57,6 +57,11 @@ class FetchProcess:
         # workers, `processes.can_fork`)
         self._receiver = threading.Thread(target=self._receive, name="fetch-answers", daemon=True)
 
+    @property
+    def pid(self) -> int | None:
+        """Return the helper process's id."""
+        return self._process.pid
+
     def submit(self, url: str, validators: dict[str, str] | None = None) -> Future[Fetched]:
         """Return a Future of what a URL answers (fetched conditionally with `validators`):
         its `Fetched`, or the error its fetch raised."""

@@ -198,7 +198,7 @@ class Ahead(Generic[R]):
         """Prepare to fetch `items`' URLs ahead through `fetcher` on `workers` threads, reading
         validators from `store`, and to parse their answers with `parsers` (in this process, in
         a worker: see `ParseAhead`); nothing starts before `start`."""
-        self._store, self._fetcher, self._workers = store, fetcher, workers
+        self._store, self._fetcher, self._threads = store, fetcher, workers
         first: dict[str, Item] = {}
         for item in items:
             if is_url(item.location):
@@ -216,10 +216,10 @@ class Ahead(Generic[R]):
         the store holds of each URL (`read_ahead`); then fetch the first URLs ahead; return
         self."""
         if wants_workers(len(self._queue)):
-            self._fetches = FetchProcess(self._fetcher, self._workers)
+            self._fetches = FetchProcess(self._fetcher, self._threads)
             self._parsing.warm()
         else:
-            self._fetches = FetchThreads(self._fetcher, self._workers)
+            self._fetches = FetchThreads(self._fetcher, self._threads)
             read_ahead(self._store, self._queue)
         self._top_up()
         return self
