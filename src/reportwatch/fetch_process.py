@@ -67,9 +67,7 @@ class FetchProcess:
         its `Fetched`, or the error its fetch raised."""
         return self.submit_many([(url, validators)])[0]
 
-    def submit_many(
-        self, requests: Sequence[tuple[str, dict[str, str] | None]]
-    ) -> list[Future[Fetched]]:
+    def submit_many(self, requests: Sequence[Ask]) -> list[Future[Fetched]]:
         """Return a Future for each (URL, validators) request (see `submit`), all sent at once:
         a message costs about as much CPU as a 304."""
         futures: list[Future[Fetched]] = [Future() for _ in requests]
@@ -146,9 +144,7 @@ class FetchThreads:
         self._fetcher = fetcher
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="fetch-ahead")
 
-    def submit_many(
-        self, requests: Sequence[tuple[str, dict[str, str] | None]]
-    ) -> list[Future[Fetched]]:
+    def submit_many(self, requests: Sequence[Ask]) -> list[Future[Fetched]]:
         """Return a Future for each (URL, validators) request (see `FetchProcess.submit`)."""
         return [self._pool.submit(self._fetcher.fetch, url, checks) for url, checks in requests]
 

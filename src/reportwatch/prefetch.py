@@ -90,12 +90,6 @@ class Prefetched:
             answer = self._answers.get(url)
         return answer if isinstance(answer, Fetched) else None
 
-    def take(self, url: str) -> Fetched:
-        """Return (or raise) what the URL answered, and forget it (its bytes are freed)."""
-        with self._lock:
-            answer = self._answers.pop(url, None)
-        return self._replay(answer)
-
     @staticmethod
     def _replay(answer: Fetched | Exception | None) -> Fetched:
         """Return a kept answer, or raise its error (InputError when there is none)."""
