@@ -196,7 +196,11 @@ def warm_up(folder: Path, server: CorpusServer, paths: list[str], env: dict[str,
     has run flows before, and the first flow run a fresh server sees took 2-3 s longer than the
     next (the flow created, the server's services used for the first time)."""
     server.switch(STATE_OF_PHASE[PHASES[0]])
-    Reportwatch(folder, server.base, paths[:DOCS_PER_AUTHORITY], prefect_env=env).run("warm-up")
+    run = Reportwatch(folder, server.base, paths[:DOCS_PER_AUTHORITY], prefect_env=env).run(
+        "warm-up"
+    )
+    if run.exit_code != 0:
+        raise RuntimeError(f"the warm-up flow run failed (exit {run.exit_code}); see {folder}")
 
 
 @contextmanager

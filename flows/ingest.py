@@ -218,7 +218,7 @@ def run_batches(items: Sequence[Item], store: Store, fetcher: UrlFetcher | None)
     in input order, as `pipeline.ingest` writes it."""
     now = datetime.now(UTC)
     ahead, limits = Prefetched(), existing_limits(items)
-    urls = sum(1 for item in items if is_url(item.location))
+    urls = url_total(items)
     recorded: list[PrefectFuture[list[Outcome]]] = []
     workers = FORKED.pop() if FORKED else None
     with ParseAhead(*pipeline.parsers(store), urls, workers) as parsing:
@@ -397,6 +397,11 @@ def url_count(inputs: Sequence[str] | None, config: str | None) -> int:
     """Return how many URLs a run of these inputs fetches (0 when there is nothing to ingest:
     the flow raises that error itself)."""
     try:
-        return sum(1 for item in choose_items(inputs, config) if is_url(item.location))
+        return url_total(choose_items(inputs, config))
     except ConfigError:
         return 0
+
+
+def url_total(items: Sequence[Item]) -> int:
+    """Return how many of the items are URLs."""
+    return sum(1 for item in items if is_url(item.location))

@@ -5,6 +5,7 @@ the group commit after the versions staged before them.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from reportwatch.errors import StoreError
@@ -57,11 +58,14 @@ class SourceStates:
     def source_states(self) -> list[SourceState]:
         """Return the remembered state of every input that has one, sorted by location."""
         folder = self.root / "sources"
-        paths = sorted(folder.glob("*.json")) if folder.is_dir() else []
+        try:  # file names, unsorted: the states are sorted by location below
+            names = [n for n in os.listdir(folder) if n.endswith(".json") and n[0] != "."]
+        except (FileNotFoundError, NotADirectoryError):
+            names = []
         # the states this Store read or wrote are what their files hold: only the lock's holder
         # writes them
         known = {source_file(place): state for place, state in self._saved.items() if state}
-        found = (known.get(path.name) or self.cached_state(path) for path in paths)
+        found = (known.get(name) or self.cached_state(folder / name) for name in names)
         return sorted((state for state in found if state), key=lambda state: state.location)
 
     def save_source_state(self, state: SourceState) -> None:
