@@ -64,7 +64,7 @@ def check_store(store: Store) -> CheckResult:
     for folder in document_folders(store):
         result.problems += check_document(folder, result)
     for path in sorted((store.root / "sources").glob("*.json")):
-        result.problems += check_json(path, file_bytes(path), SourceState)[1]
+        result.problems += check_json(path, SourceState)[1]
     return result
 
 
@@ -133,10 +133,7 @@ def check_part(
     missing or not valid for its schema."""
     if part not in version:
         return None, [Problem(path, f"{part}: missing")]
-    try:
-        return model.model_validate(version[part]), []
-    except ValidationError as exc:
-        return None, [Problem(path, f"{part}: not valid for its schema ({schema_error(exc)})")]
+    return fitted(path, version[part], model, f"{part}: ")
 
 
 def check_hashes(
@@ -163,18 +160,24 @@ def check_hashes(
     return problems
 
 
-def check_json(
-    path: Path, read: Read, model: type[BaseModel]
-) -> tuple[BaseModel | None, list[Problem]]:
-    """Return JSON bytes (`read` of the file at `path`) parsed as a model, or None and the
-    problem: missing, not JSON, or not valid for its schema (naming the first field at fault)."""
-    parsed, problems = parse_json(path, read)
+def check_json(path: Path, model: type[BaseModel]) -> tuple[BaseModel | None, list[Problem]]:
+    """Return a JSON file parsed as a model, or None and the problem: missing, unreadable, not
+    JSON, or not valid for its schema (`fitted`)."""
+    parsed, problems = parse_json(path, file_bytes(path))
     if problems:
         return None, problems
+    return fitted(path, parsed, model)
+
+
+def fitted(
+    path: Path, value: Any, model: type[BaseModel], part: str = ""
+) -> tuple[BaseModel | None, list[Problem]]:
+    """Return a value (read from the file at `path`; `part` of it, when given) validated as a
+    model, or None and the problem: not valid for its schema, naming the first field at fault."""
     try:
-        return model.model_validate(parsed), []
+        return model.model_validate(value), []
     except ValidationError as exc:
-        return None, [Problem(path, f"not valid for its schema ({schema_error(exc)})")]
+        return None, [Problem(path, f"{part}not valid for its schema ({schema_error(exc)})")]
 
 
 def check_changes(path: Path, records: Any) -> list[Problem]:

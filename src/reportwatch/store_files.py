@@ -22,12 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, SerializeAsAny, TypeAdapter, ValidationError
+from pydantic import BaseModel, SerializeAsAny, TypeAdapter
 
 from reportwatch.errors import StoreError
 from reportwatch.faults import checkpoint
 from reportwatch.model import Report, Version
-from reportwatch.version_file import RAW_FILE, VERSION_FILE, version_name
+from reportwatch.version_file import RAW_FILE, VERSION_FILE, validated, version_name
 
 TMP_DIR_PREFIX = ".tmp-"
 _TMP_FILE = re.compile(r"^\..+\.[0-9a-f]{32}\.tmp$")
@@ -93,10 +93,10 @@ def read_file(path: Path) -> bytes:
 def read_model(path: Path, model: type[BaseModel]) -> Any:
     """Return a JSON file parsed as a model; StoreError naming the file when it is not one."""
     try:
-        return model.model_validate_json(read_file(path))
-    except (OSError, ValidationError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not valid for its schema"
-        raise StoreError(f"{path}: {reason}") from exc
+        data = read_file(path)
+    except OSError as exc:
+        raise StoreError(f"{path}: {exc.strerror}") from exc
+    return validated(path, data, model)
 
 
 def write_new(path: Path, data: bytes) -> None:
