@@ -13,8 +13,7 @@ import pytest
 
 from benchmarks.corpus import PHASES, STATE_OF_PHASE, write_corpus
 from benchmarks.server import CorpusServer
-from reportwatch import prefetch, processes
-from reportwatch import store as store_module
+from reportwatch import prefetch, processes, store_commit
 from reportwatch.http import Fetcher, HttpSettings
 from reportwatch.pipeline import Outcome, ingest, ingest_item
 from reportwatch.sources import Item
@@ -68,7 +67,7 @@ def test_fetching_ahead_stores_what_one_at_a_time_stores(
     # workers are forked only when the run's process has no other thread: here the loopback
     # server's threads run beside the test, so the choice is made for it. With a commit every
     # 3 versions, group commits run on the committer thread while the run goes on recording.
-    monkeypatch.setattr(store_module, "COMMIT_EVERY", commit_every)
+    monkeypatch.setattr(store_commit, "COMMIT_EVERY", commit_every)
     monkeypatch.setattr(prefetch, "POOL_MIN_URLS", pool_min)
     monkeypatch.setattr(processes, "can_fork", lambda: fork)
     methods: list[str] = []
@@ -127,7 +126,7 @@ def test_two_urls_of_one_document_parsed_ahead_are_versions_one_after_the_other(
     # both URLs are parsed and diffed in worker processes against the store as it was (no
     # version): the second must be diffed again against the first once that is stored, or
     # while it is being committed in the background
-    monkeypatch.setattr(store_module, "COMMIT_EVERY", commit_every)
+    monkeypatch.setattr(store_commit, "COMMIT_EVERY", commit_every)
     page, copy, kinds = mirror
     ahead, plain = Store(tmp_path / "ahead"), Store(tmp_path / "plain")
     expected = one_at_a_time(plain, [page, copy])

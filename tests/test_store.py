@@ -13,8 +13,7 @@ import pytest
 from click.testing import CliRunner
 from pytest_httpserver import HTTPServer
 
-from reportwatch import store as store_module
-from reportwatch import store_files
+from reportwatch import store_commit, store_files
 from reportwatch.cli import main
 from reportwatch.errors import StoreError
 from reportwatch.http import Fetcher
@@ -250,9 +249,9 @@ def test_a_group_commit_flushes_each_filesystem_once_or_else_each_file(
 def commits_of_two_the_second_failing(monkeypatch: pytest.MonkeyPatch) -> Any:
     """Make the store commit every 2 versions, and its second commit's flush fail (the third
     flush: a commit flushes the versions' files, then their folders); return the real flush."""
-    monkeypatch.setattr(store_module, "COMMIT_EVERY", 2)
+    monkeypatch.setattr(store_commit, "COMMIT_EVERY", 2)
     flushes: list[int] = []
-    real_flush = store_module.flush_together
+    real_flush = store_commit.flush_together
 
     def failing_third_flush(paths: list[Path]) -> None:
         flushes.append(len(paths))
@@ -260,7 +259,7 @@ def commits_of_two_the_second_failing(monkeypatch: pytest.MonkeyPatch) -> Any:
             raise OSError(5, "Input/output error")
         real_flush(paths)
 
-    monkeypatch.setattr(store_module, "flush_together", failing_third_flush)
+    monkeypatch.setattr(store_commit, "flush_together", failing_third_flush)
     return real_flush
 
 
@@ -278,7 +277,7 @@ def test_a_commit_failing_in_the_background_stops_the_run_and_keeps_what_was_com
         "cqc/hammersmith-and-fulham/governance-management-and-sustainability": [1],
         HF_LEARNING: [1],
     }
-    monkeypatch.setattr(store_module, "flush_together", real_flush)
+    monkeypatch.setattr(store_commit, "flush_together", real_flush)
     status, out, _ = invoke("ingest", "seeds")
     # the next run stores the other three, and the versions of both runs are notified
     assert status == 0 and "\n3 new, 0 changed, 2 unchanged, 0 failed\n" in out

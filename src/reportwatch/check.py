@@ -25,7 +25,7 @@ from reportwatch.errors import StoreError
 from reportwatch.model import Change, Report, SourceState, VersionMeta
 from reportwatch.store import Store
 from reportwatch.store_files import leftovers, sha256, subfolders, to_json
-from reportwatch.version_file import VERSION_FILE, raw_name
+from reportwatch.version_file import VERSION_FILE, raw_name, version_stem
 
 Read = tuple[bytes | None, list["Problem"]]  # a file's bytes, or None and why not
 
@@ -98,7 +98,7 @@ def check_document(folder: Path, result: CheckResult) -> list[Problem]:
     problems = []
     if numbers != list(range(1, len(numbers) + 1)):
         missing = sorted(set(range(1, max(numbers, default=0) + 1)) - set(numbers))
-        what = ", ".join(f"v{n:04d}" for n in missing) or "no versions"
+        what = ", ".join(version_stem(n) for n in missing) or "no versions"
         problems.append(Problem(folder, f"version numbers not contiguous: {what} missing"))
     key = "/".join(folder.parts[-3:])
     result.documents += 1 if found else 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any, Literal
 
 from reportwatch.dates import DATE
 from reportwatch.errors import IncompleteReport
@@ -113,21 +114,40 @@ def parse_statement_page(blocks: list[Block], extracted: Extracted, source: Sour
     if statement is None:
         raise IncompleteReport("CQC page with a score but no quality statement name")
     authority = authority_in(blocks)
-    return Report(
-        regulator="CQC",
-        framework=FRAMEWORK,
-        kind="statement",
-        authority=authority,
-        authority_from="document" if authority else None,
+    return cqc_report(
+        "statement",
+        authority,
+        blocks,
+        extracted,
         statement=statement,
         theme=theme_of(statement) or theme,
         score=score,
         commitment=commitment,
         expectations=tuple(expectations),
         sections=sections.build(),
-        publication=publication(blocks, extracted),
         source=source,
         notes=tuple(notes),
+    )
+
+
+def cqc_report(
+    kind: Literal["statement", "summary"],
+    authority: str | None,
+    blocks: list[Block],
+    extracted: Extracted,
+    **fields: Any,
+) -> Report:
+    """Return a CQC report of this kind made from a page's blocks: by the authority the page
+    names (None when it names none), with the page's publication details and the report's other
+    `fields`."""
+    return Report(
+        regulator="CQC",
+        framework=FRAMEWORK,
+        kind=kind,
+        authority=authority,
+        authority_from="document" if authority else None,
+        publication=publication(blocks, extracted),
+        **fields,
     )
 
 
@@ -220,18 +240,16 @@ def parse_summary_page(blocks: list[Block], extracted: Extracted, source: Source
         raise IncompleteReport("CQC summary page with no rating and no statement scores")
     authority = authority_in(blocks) or named
     notes = [] if len(scores) in (0, 9) else [f"lists {len(scores)} of the nine statement scores"]
-    return Report(
-        regulator="CQC",
-        framework=FRAMEWORK,
-        kind="summary",
-        authority=authority,
-        authority_from="document" if authority else None,
+    return cqc_report(
+        "summary",
+        authority,
+        blocks,
+        extracted,
         statement_scores=scores,
         overall_rating=rating,
         overall_percent=percent,
         rating_mismatch=band_mismatch(rating, percent, scores),
         sections=summary_sections(blocks),
-        publication=publication(blocks, extracted),
         source=source,
         notes=tuple(notes),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from reportwatch.errors import IncompleteReport
 from reportwatch.extract import Block, Extracted
@@ -239,18 +240,11 @@ def parse_ilacs_report(blocks: list[Block], extracted: Extracted, source: Source
     grades = grades | {name: grade for name, grade in stated.items() if name not in grades}
     if not grades:
         raise IncompleteReport("Ofsted ILACS report with no judgement grades")
-    authority = report_authority(blocks)
     dates, lead = inspection_details(body)
-    if not authority:
-        notes.append("the document does not name its authority")
-    return Report(
-        regulator="Ofsted",
-        framework=framework_for(grades),
-        kind="ilacs",
-        authority=authority,
-        authority_from="document" if authority else None,
-        grades=grades,
-        overall_rating=grades.get(OVERALL),
+    return ilacs_report(
+        grades,
+        report_authority(blocks),
+        notes,
         sections=sections,
         publication=Publication(
             title=extracted.metadata.get("title") or report_title(blocks),
@@ -259,7 +253,6 @@ def parse_ilacs_report(blocks: list[Block], extracted: Extracted, source: Source
             lead_inspector=lead,
         ),
         source=source,
-        notes=tuple(notes),
     )
 
 
@@ -282,7 +275,23 @@ def parse_news_item(blocks: list[Block], extracted: Extracted, source: SourceInf
             sections.add(block)
         elif not _LEAD_IN.match(block.text):
             sections.add(block)
-    authority = canonical_authority(headline["name"]) if headline else None
+    return ilacs_report(
+        grades,
+        canonical_authority(headline["name"]) if headline else None,
+        [],
+        sections=sections.build(),
+        publication=Publication(title=title, published=extracted.metadata.get("published")),
+        source=source,
+    )
+
+
+def ilacs_report(
+    grades: dict[str, str], authority: str | None, notes: list[str], **fields: Any
+) -> Report:
+    """Return the Ofsted ILACS report of these judgement grades (its rating the overall one), by
+    the authority the document names (None, and a note saying so, when it names none), with
+    `notes` and the report's other `fields`."""
+    unnamed = [] if authority else ["the document does not name its authority"]
     return Report(
         regulator="Ofsted",
         framework=framework_for(grades),
@@ -291,8 +300,6 @@ def parse_news_item(blocks: list[Block], extracted: Extracted, source: SourceInf
         authority_from="document" if authority else None,
         grades=grades,
         overall_rating=grades.get(OVERALL),
-        sections=sections.build(),
-        publication=Publication(title=title, published=extracted.metadata.get("published")),
-        source=source,
-        notes=() if authority else ("the document does not name its authority",),
+        notes=tuple(notes + unnamed),
+        **fields,
     )

@@ -16,11 +16,11 @@ A version's files are written under temporary names and renamed into place, the 
 first, so an interrupted run leaves no half-written version: readers see a version only once
 its JSON file is there and skip names that start with a dot, and the next run to take the lock
 removes such leftovers (raw bytes without their version file among them). Versions are
-committed in groups (`Store.commit`): the files of up to COMMIT_EVERY versions are flushed to
-disk together, then renamed into place, then the states of their inputs written, because
-flushing each version on its own took most of a run's time; a commit falls due on the committer
-thread while the run records the next versions, one commit at a time, in order. An input whose
-state says nothing new (it answered 304 again) is not rewritten.
+committed in groups (`Store.commit`, in `store_commit`): the files of up to COMMIT_EVERY
+versions are flushed to disk together, then renamed into place, then the states of their inputs
+written, because flushing each version on its own took most of a run's time; a commit falls due
+on the committer thread while the run records the next versions, one commit at a time, in
+order. An input whose state says nothing new (it answered 304 again) is not rewritten.
 
 Raw bytes and a version's times and hashes never change; `reparse` may re-derive the report
 and change records (rewriting the version's JSON file whole). The format number and migrations
@@ -32,7 +32,6 @@ from __future__ import annotations
 import itertools
 import os
 import re
-import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future
@@ -41,17 +40,14 @@ from pathlib import Path
 
 from reportwatch import store_format, store_lock
 from reportwatch.errors import StoreError
-from reportwatch.faults import checkpoint
 from reportwatch.model import Change, Report, SourceState, Version, VersionMeta
+from reportwatch.store_commit import GroupCommits
 from reportwatch.store_files import (
     Staged,
-    committer,
-    discard,
-    flush_together,
     flusher,
     fsync_path,
     leftovers,
-    read_file,
+    read_stored,
     remove,
     sha256,
     subfolders,
@@ -61,7 +57,6 @@ from reportwatch.store_files import (
     write_atomic,
     write_version_files,
 )
-from reportwatch.store_states import SourceStates
 from reportwatch.version_file import (
     raw_name,
     read_report,
@@ -71,13 +66,12 @@ from reportwatch.version_file import (
 )
 
 CLEAN_MARK = ".clean"  # the last run holding the lock finished without leaving anything behind
-COMMIT_EVERY = 200  # versions staged before a group commit
-COMMIT_SECONDS = 2.0  # ... or this long after the first write waiting for one
 _KEY_PART = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
-class Store(SourceStates):
-    """A snapshot store rooted at a directory (its per-input states: `SourceStates`)."""
+class Store(GroupCommits):
+    """A snapshot store rooted at a directory (its group commits: `GroupCommits`; its per-input
+    states: `SourceStates`)."""
 
     def __init__(self, root: Path | str, lock_timeout: float | None = None) -> None:
         """Open the store at `root` (nothing is read or written yet). A writer waits for the
@@ -197,12 +191,7 @@ class Store(SourceStates):
         """Return one version's JSON file and its bytes. Raises StoreError when it is missing or
         unreadable."""
         path = self.version_path(key, number)
-        try:
-            return path, read_file(path)
-        except FileNotFoundError as exc:
-            raise StoreError(f"{key}: no version {number}") from exc
-        except OSError as exc:
-            raise StoreError(f"{path}: {exc.strerror}") from exc
+        return path, read_stored(path, missing=f"{key}: no version {number}")
 
     def load(self, key: str, number: int) -> Version:
         """Return one stored version. Raises StoreError when it is missing or unreadable."""
@@ -257,11 +246,7 @@ class Store(SourceStates):
     def raw(self, key: str, number: int) -> bytes:
         """Return the raw input bytes a version was made from. Raises StoreError when they
         cannot be read."""
-        path = self.raw_path(self.load(key, number).meta)
-        try:
-            return read_file(path)
-        except OSError as exc:
-            raise StoreError(f"{path}: {exc.strerror}") from exc
+        return read_stored(self.raw_path(self.load(key, number).meta))
 
     def raw_path(self, meta: VersionMeta) -> Path:
         """Return the path of a version's raw bytes (v0001.raw.html)."""
@@ -312,100 +297,6 @@ class Store(SourceStates):
         self._written.add(meta.document)
         self._commit_when_due()
         return version
-
-    def commit(self) -> None:
-        """Make the versions staged since the last commit durable, then visible, then write the
-        input states saved since: a group commit (`_commit_batch`), after the one under way in
-        the background, if any. Raises StoreError when a version could not be written or
-        flushed, by this commit or the one in the background; then no version of that commit
-        is in place and the states saved since the last commit are dropped."""
-        self._wait_for_commit()
-        self._commit_batch(*self._take_batch())
-
-    def _take_batch(self) -> tuple[list[Staged], dict[str, SourceState]]:
-        """Return the versions staged and the input states saved since the last commit, and
-        start the next batch empty."""
-        staged, self._staged = self._staged, []
-        states, self._unsaved = self._unsaved, {}
-        self._staged_documents.clear()
-        self._oldest_unsaved = None
-        return staged, states
-
-    def _commit_batch(self, staged: list[Staged], states: dict[str, SourceState]) -> None:
-        """Commit versions, then input states: the versions' files are flushed to disk together
-        (one journal commit shares many flushes), each is renamed into place, the renames
-        flushed. A state (its validators) is written only once its version is in place, so a
-        run killed before this point fetches those inputs afresh and loses nothing. Raises
-        StoreError when a version could not be written or flushed; then no version of the batch
-        is in place and none of its states is written."""
-        try:
-            if staged:
-                flush_together([path for s in staged for path in s.written.result()])
-                for version in staged:
-                    (raw, raw_final), (stored, stored_final) = version.moves
-                    os.replace(raw, raw_final)
-                    checkpoint("version.raw-renamed")
-                    os.replace(stored, stored_final)
-                    self._added[(version.document, version.number)] = version.version
-                    checkpoint("version.renamed")
-                flush_together(sorted({version.target.parent for version in staged}))
-        except BaseException as exc:
-            discard(staged)
-            if not isinstance(exc, Exception):
-                raise
-            raise StoreError(f"{self.root}: could not store versions: {exc}") from exc
-        list(flusher().map(self._write_state, states.values()))
-
-    def _commit_in_background(self) -> None:
-        """Start a group commit of what is staged and saved on the committer thread, after the
-        one under way: the run goes on recording while the files are flushed, which waits on
-        the disk (0.05-0.15 s a commit of 200 versions, the run's thread idle till then)."""
-        self._wait_for_commit()
-        staged, states = self._take_batch()
-        self._committing_documents = {s.document for s in staged}
-        self._committing_states = states
-        self._committing = committer().submit(self._commit_batch, staged, states)
-
-    def _wait_for_commit(self) -> None:
-        """Wait for the group commit under way in the background, if any; raise its StoreError,
-        after dropping what was staged and saved since (`_forget_uncommitted`): it may build on
-        the versions that failed, so it is never committed after them."""
-        if (pending := self._committing) is None:
-            return
-        self._committing = None
-        try:
-            pending.result()
-        except StoreError:
-            self._forget_uncommitted()
-            raise
-        finally:
-            self._committing_documents = set()
-            self._committing_states = {}
-
-    def _forget_uncommitted(self) -> None:
-        """Drop the versions staged and input states saved since the last commit: the versions'
-        files are removed (once their writer threads are done), and the states, which may
-        describe versions not in place, are not written, so those inputs are fetched afresh and
-        nothing is lost."""
-        staged, _ = self._take_batch()
-        discard(staged)
-
-    def _commit_staged(self, key: str | None = None) -> None:
-        """Commit first when a version (of document `key`, or any) is staged or being committed,
-        so that what is read includes it."""
-        if key is None or key in self._committing_documents:
-            self._wait_for_commit()
-        if self._staged if key is None else key in self._staged_documents:
-            self.commit()
-
-    def _commit_when_due(self) -> None:
-        """Commit once COMMIT_EVERY versions are staged or the oldest waiting write is
-        COMMIT_SECONDS old, so a long, slow run keeps what it has done."""
-        now = time.monotonic()
-        if self._oldest_unsaved is None:
-            self._oldest_unsaved = now
-        if len(self._staged) >= COMMIT_EVERY or now - self._oldest_unsaved >= COMMIT_SECONDS:
-            self._commit_in_background()
 
     def rewrite_derived(self, version: Version) -> None:
         """Replace a version's JSON file (its meta, report and changes) atomically; its raw

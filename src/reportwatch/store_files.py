@@ -90,13 +90,20 @@ def read_file(path: Path) -> bytes:
         os.close(fd)
 
 
-def read_model(path: Path, model: type[BaseModel]) -> Any:
-    """Return a JSON file parsed as a model; StoreError naming the file when it is not one."""
+def read_stored(path: Path, missing: str | None = None) -> bytes:
+    """Return a stored file's bytes. Raises StoreError naming the file and why it cannot be
+    read, or saying `missing` (when given) for a file that is not there."""
     try:
-        data = read_file(path)
+        return read_file(path)
+    except FileNotFoundError as exc:
+        raise StoreError(missing or f"{path}: {exc.strerror}") from exc
     except OSError as exc:
         raise StoreError(f"{path}: {exc.strerror}") from exc
-    return validated(path, data, model)
+
+
+def read_model(path: Path, model: type[BaseModel]) -> Any:
+    """Return a JSON file parsed as a model; StoreError naming the file when it is not one."""
+    return validated(path, read_stored(path), model)
 
 
 def write_new(path: Path, data: bytes) -> None:

@@ -28,15 +28,20 @@ VERSION_FILE = re.compile(r"^v(\d{4,})\.json$")  # a version: v0001.json
 RAW_FILE = re.compile(r"^v(\d{4,})\.raw\.[^.]+$")  # its raw bytes: v0001.raw.html
 
 
+def version_stem(number: int) -> str:
+    """Return what every file of version `number` is named from: v0001."""
+    return f"v{number:04d}"
+
+
 def version_name(number: int) -> str:
     """Return the file name of version `number` in its document's folder: v0001.json."""
-    return f"v{number:04d}.json"
+    return f"{version_stem(number)}.json"
 
 
 def raw_name(number: int, raw_file: str) -> str:
     """Return the file name of version `number`'s raw bytes, whose meta names them `raw_file`
     (raw.html): v0001.raw.html."""
-    return f"v{number:04d}.{raw_file}"
+    return f"{version_stem(number)}.{raw_file}"
 
 
 def version_json(meta_json: bytes, report_json: bytes, changes_json: bytes) -> bytes:
