@@ -13,6 +13,8 @@ Writes `results.json` and `results.md` (the tables the README quotes) under --ou
 from __future__ import annotations
 
 import argparse
+import compileall
+import importlib.util
 import json
 import math
 import os
@@ -305,6 +307,17 @@ def ratio_text(value: float | None) -> str:
 # --- reporting -----------------------------------------------------------------------------
 
 
+def compile_bytecode() -> None:
+    """Compile reportwatch's modules (and its Prefect layer's) to bytecode before any measured
+    run, as its first run does wherever Python may write bytecode. Where it may not (the
+    machine measured sets PYTHONDONTWRITEBYTECODE), every run of an editable install compiled
+    them again (0.04-0.08 s of CPU), where urlwatch, installed by pip, has its bytecode."""
+    for package in ("reportwatch", "reportwatch_flows"):
+        spec = importlib.util.find_spec(package)
+        for folder in (spec.submodule_search_locations or []) if spec else []:
+            compileall.compile_dir(folder, quiet=1)
+
+
 def machine() -> str:
     """Return a line naming the machine: CPU model, cores, Python."""
     model = next(
@@ -381,6 +394,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     results: dict[str, Any] = {"machine": machine()}
+    compile_bytecode()
     if not args.no_compare:
         shutil.rmtree(args.out / f"compare-{args.authorities}", ignore_errors=True)
         os.sync()
