@@ -9,6 +9,10 @@ every process it waited for), and `tree_peak_mb`, the most the whole process tre
 of each process's proportional set size (PSS: a page shared by N processes counts 1/N to each,
 so shared libraries are not counted twice).
 
+`steal`: the share of the machine's CPU time that its hypervisor gave to other guests while the
+command ran (/proc/stat's steal). On a busy host it reached 30-70%, and a run's wall time then
+says more about the host than about the tool.
+
     python -m benchmarks.measure RESULT.json LOG -- command ...
 """
 
@@ -60,6 +64,25 @@ def pss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_times(stat: Path = Path("/proc/stat")) -> list[int]:
+    """Return the machine's CPU time counters, in clock ticks, from its 'cpu' line (user, nice,
+    system, idle, iowait, irq, softirq, steal, ...); [] where there is none."""
+    try:
+        first = stat.read_text().splitlines()[0].split()
+    except (OSError, IndexError):
+        return []
+    return [int(n) for n in first[1:]] if first[:1] == ["cpu"] else []
+
+
+def steal_share(before: list[int], after: list[int]) -> float:
+    """Return the share of CPU time stolen (given to other guests) between two `cpu_times`, of
+    all the time counted (guest time, already in user, left out): 0.0 when unknown."""
+    if len(before) < 8 or len(after) < 8:
+        return 0.0
+    spent = [later - earlier for earlier, later in zip(before[:8], after[:8], strict=True)]
+    return spent[7] / sum(spent) if sum(spent) > 0 else 0.0
+
+
 class TreeSampler(threading.Thread):
     """Samples the summed PSS of a process and its descendants until stopped; keeps the peak."""
 
@@ -77,9 +100,9 @@ class TreeSampler(threading.Thread):
 
 def main() -> None:
     """Run argv[4:] with output to argv[2]; write {wall, cpu, peak_mb, tree_peak_mb,
-    exit_code} to argv[1]."""
+    exit_code, steal} to argv[1]."""
     result, log, command = sys.argv[1], sys.argv[2], sys.argv[4:]
-    start = time.perf_counter()
+    start, ticks = time.perf_counter(), cpu_times()
     with open(log, "wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
         sampler = TreeSampler(process.pid)
@@ -92,6 +115,7 @@ def main() -> None:
         "peak_mb": usage.ru_maxrss / 1024,
         "tree_peak_mb": sampler.peak,
         "exit_code": os.waitstatus_to_exitcode(status),
+        "steal": steal_share(ticks, cpu_times()),
     }
     with open(result, "w") as out:
         json.dump(measures, out)

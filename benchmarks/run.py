@@ -286,9 +286,14 @@ def ratio_lines(runs: list[dict[str, Any]]) -> list[str]:
     """Return the Markdown table of each run's ratios (reportwatch / urlwatch per phase, and
     the Prefect flow over the plain pipeline), and their medians."""
     header = [f"{phase} vs urlwatch" for phase in PHASES] + ["Prefect flow vs plain, cold"]
+    header.append("host steal, most of a run")
     lines = ["| run | " + " | ".join(header) + " |", "|---|" + "---:|" * len(header)]
     rows = [
-        [*(ratios(r, VERSUS_URLWATCH).get(p) for p in PHASES), ratios(r, PREFECT_SHARE).get("cold")]
+        [
+            *(ratios(r, VERSUS_URLWATCH).get(p) for p in PHASES),
+            ratios(r, PREFECT_SHARE).get("cold"),
+            most_stolen(r),
+        ]
         for r in runs
     ]
     for number, row in enumerate(rows, 1):
@@ -297,6 +302,13 @@ def ratio_lines(runs: list[dict[str, Any]]) -> list[str]:
     middle = [None if None in column else statistics.median(column) for column in columns]
     lines.append("| median | " + " | ".join(ratio_text(v) for v in middle) + " |")
     return lines
+
+
+def most_stolen(compared: dict[str, Any]) -> float:
+    """Return the largest share of CPU time the host stole during one tool's run of a
+    comparison (0.30: a run that waited for a busy host, whose wall time is not the tool's)."""
+    runs = [entry for tools in compared["phases"].values() for entry in tools.values()]
+    return max((entry.get("steal", 0.0) for entry in runs), default=0.0)
 
 
 def ratio_text(value: float | None) -> str:

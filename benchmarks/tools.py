@@ -34,6 +34,7 @@ class Run:
     peak_mb: float
     exit_code: int
     tree_peak_mb: float = 0.0
+    steal: float = 0.0  # the share of the machine's CPU time the host gave others meanwhile
     alerts: dict[str, list[str]] = field(default_factory=dict)  # path -> change kinds
     new: int = 0
     low: int = 0  # versions stored for a republish only (low importance, not an alert)
@@ -43,13 +44,13 @@ class Run:
 def measured(args: list[str], env: dict[str, str], cwd: Path, log: Path) -> Run:
     """Run a command to completion, output to `log`, through `benchmarks.measure`; return its
     measures (wall s, CPU s, peak MB of the largest process and of the process tree, exit
-    code), no alerts yet."""
+    code, the host's steal), no alerts yet."""
     result = log.with_suffix(".measure.json")
     wrapper = [sys.executable, "-m", "benchmarks.measure", str(result), str(log), "--", *args]
     env = {**env, "PYTHONPATH": str(ROOT)}
     subprocess.run(wrapper, env=env, cwd=cwd, check=True)
     m = json.loads(result.read_text())
-    return Run(m["wall"], m["cpu"], m["peak_mb"], m["exit_code"], m["tree_peak_mb"])
+    return Run(m["wall"], m["cpu"], m["peak_mb"], m["exit_code"], m["tree_peak_mb"], m["steal"])
 
 
 class Reportwatch:
