@@ -64,8 +64,7 @@ def load_ledger(store: Store, channel: ChannelConfig) -> Ledger | None:
     path = ledger_path(store, channel)
     if not path.exists():
         return None
-    ledger: Ledger = read_model(path, Ledger)
-    return ledger
+    return read_model(path, Ledger)
 
 
 def save_ledger(store: Store, channel: ChannelConfig, ledger: Ledger) -> None:

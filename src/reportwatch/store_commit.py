@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import time
 from concurrent.futures import Future
-from pathlib import Path
 
 from reportwatch.errors import StoreError
 from reportwatch.faults import checkpoint
@@ -24,7 +23,6 @@ COMMIT_SECONDS = 2.0  # ... or this long after the first write waiting for one
 class GroupCommits(SourceStates):
     """The commit half of `Store` (which sets these attributes and stages the versions)."""
 
-    root: Path
     _staged: list[Staged]  # versions written under temporary names since the last commit
     _staged_documents: set[str]  # ... their documents
     _committing: Future[None] | None  # the group commit under way on the committer thread

@@ -27,7 +27,7 @@ from pydantic import BaseModel, SerializeAsAny, TypeAdapter
 from reportwatch.errors import StoreError
 from reportwatch.faults import checkpoint
 from reportwatch.model import Report, Version
-from reportwatch.version_file import RAW_FILE, VERSION_FILE, validated, version_name
+from reportwatch.version_file import RAW_FILE, VERSION_FILE, M, validated, version_name
 
 TMP_DIR_PREFIX = ".tmp-"
 _TMP_FILE = re.compile(r"^\..+\.[0-9a-f]{32}\.tmp$")
@@ -101,7 +101,7 @@ def read_stored(path: Path, missing: str | None = None) -> bytes:
         raise StoreError(f"{path}: {exc.strerror}") from exc
 
 
-def read_model(path: Path, model: type[BaseModel]) -> Any:
+def read_model(path: Path, model: type[M]) -> M:
     """Return a JSON file parsed as a model; StoreError naming the file when it is not one."""
     return validated(path, read_stored(path), model)
 

@@ -50,10 +50,9 @@ class SourceStates:
         state is a cache (written without fsync), and losing it costs one unconditional fetch,
         never a version."""
         try:
-            state: SourceState = read_model(path, SourceState)
+            return read_model(path, SourceState)
         except StoreError:
             return None
-        return state
 
     def source_states(self) -> list[SourceState]:
         """Return the remembered state of every input that has one, sorted by location."""
