@@ -43,6 +43,30 @@ PREFECT = str(Path(sys.executable).parent / "prefect")
 TELEMETRY_OFF = {"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
 
 
+# --- the file system ------------------------------------------------------------------------
+
+# This machine's file system (ext4 without a journal) does not reuse an inode deleted less than
+# 60 s ago (360 s while its inode table block is not yet written back): making a file, it
+# checks the deleted inodes in turn and passes them by. A cold run of reportwatch (6,700 new
+# files and folders) took 0.9-1.0 s of kernel time on a settled file system, 1.2-2.2 s just
+# after another store that size was deleted, 2.5-4.7 s with one deleted before each run of a
+# series; urlwatch keeps one SQLite file. A scheduled run comes minutes or hours after the
+# last, so each comparison starts on a file system flushed and left alone this long.
+SETTLE_SECONDS = 61
+
+
+def settle(delete: list[Path]) -> None:
+    """Delete the folders in `delete` (an earlier benchmark's), flush the file system and wait
+    SETTLE_SECONDS, so that the runs measured next make their files among no recently deleted
+    inodes: neither these nor those the last runs deleted (reportwatch replaces an input's
+    state file when its validators change)."""
+    for folder in delete:
+        shutil.rmtree(folder, ignore_errors=True)
+    os.sync()
+    print(f"waiting {SETTLE_SECONDS} s for the file system to settle", flush=True)
+    time.sleep(SETTLE_SECONDS)
+
+
 # --- the corpus and its truth --------------------------------------------------------------
 
 
@@ -147,12 +171,11 @@ def healthy(api: str) -> bool:
 def compare(out: Path, authorities: int, with_prefect: bool, run: int = 1) -> dict[str, Any]:
     """Run urlwatch, reportwatch and (optionally) reportwatch as Prefect flow runs over the same
     URLs, phase by phase, alternating which goes first; return every run scored. Each `run` of
-    a repeated comparison works in a folder of its own: deleting the last run's tens of
-    thousands of files just before a cold phase slowed the file system down for that phase."""
+    a repeated comparison works in a folder of its own, so that no files are deleted between
+    runs, and starts on a settled file system (`settle`)."""
     truth = corpus(out, authorities)
     work = out / f"compare-{authorities}" / f"run-{run}"
-    shutil.rmtree(work, ignore_errors=True)
-    os.sync()
+    settle([work])
     server = CorpusServer(Path(truth["folder"])).start()
     results: dict[str, Any] = {"documents": truth["documents"], "phases": {}}
     try:
@@ -226,11 +249,7 @@ def growth(out: Path, sizes: list[int]) -> list[dict[str, Any]]:
     rows = []
     truths = [corpus(out, math.ceil(size / DOCS_PER_AUTHORITY)) for size in sizes]
     works = [out / f"growth-{truth['documents']}" for truth in truths]
-    # every deletion before the first run, none between runs: a cold phase right after a large
-    # tree was deleted creates its files several times slower (see `compare`)
-    for work in works:
-        shutil.rmtree(work, ignore_errors=True)
-    os.sync()
+    settle(works)  # every deletion before the first run, none between runs
     for truth, work in zip(truths, works, strict=True):
         server = CorpusServer(Path(truth["folder"])).start()
         try:
@@ -409,7 +428,6 @@ def main(argv: list[str] | None = None) -> None:
     compile_bytecode()
     if not args.no_compare:
         shutil.rmtree(args.out / f"compare-{args.authorities}", ignore_errors=True)
-        os.sync()
         runs = [
             compare(args.out.resolve(), args.authorities, not args.no_prefect, run)
             for run in range(1, max(1, args.repeat) + 1)

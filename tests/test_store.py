@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from datetime import UTC, datetime
@@ -143,6 +144,32 @@ def test_read_file_gives_every_byte(tmp_path: Path, size: int) -> None:
     assert store_files.read_file(tmp_path / "f") == data
     with pytest.raises(FileNotFoundError):
         store_files.read_file(tmp_path / "missing")
+
+
+@pytest.mark.parametrize("size", [0, 1, 200_000])
+def test_write_file_replaces_what_was_there(tmp_path: Path, size: int) -> None:
+    data = bytes(range(256)) * (size // 256) + b"\r\n\x00"[: size % 256]
+    (tmp_path / "f").write_bytes(b"x" * 300_000)
+    store_files.write_file(tmp_path / "f", data)
+    store_files.write_new(tmp_path / "g", data)
+    assert (tmp_path / "f").read_bytes() == (tmp_path / "g").read_bytes() == data
+
+
+def test_temporary_names_differ_in_a_forked_process(tmp_path: Path) -> None:
+    """A forked process (a parse worker, the fetch process) draws its own random part."""
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through the pipe
+        os.write(write, store_files.temporary_token().encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(child, 0)
+    theirs = os.read(read, 64).decode()
+    os.close(read)
+    ours = {store_files.temporary_token() for _ in range(3)}
+    assert len(ours) == 3 and theirs not in ours
+    assert all(len(token) == 32 for token in [*ours, theirs])
+    assert len({token[:16] for token in ours}) == 1 and theirs[:16] not in {t[:16] for t in ours}
 
 
 def test_a_version_number_already_stored_is_refused_and_the_stored_one_kept(

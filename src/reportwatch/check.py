@@ -63,7 +63,7 @@ def check_store(store: Store) -> CheckResult:
     result.problems += check_format_file(store.root)
     for folder in document_folders(store):
         result.problems += check_document(folder, result)
-    for path in sorted((store.root / "sources").glob("*.json")):
+    for path in sorted(store.sources_dir.glob("*.json")):
         result.problems += check_json(path, SourceState)[1]
     return result
 

@@ -29,10 +29,8 @@ live in `store_format`; `check` verifies a store without changing it.
 
 from __future__ import annotations
 
-import itertools
 import os
 import re
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager, suppress
@@ -52,6 +50,7 @@ from reportwatch.store_files import (
     sha256,
     subfolders,
     temporary_path,
+    temporary_token,
     to_json,
     version_numbers_in,
     write_atomic,
@@ -92,10 +91,6 @@ class Store(GroupCommits):
         self._oldest_unsaved: float | None = None
         self._added: dict[tuple[str, int], Version] = {}  # versions this Store committed
         self._written: set[str] = set()  # documents this Store wrote a version of, staged or not
-        # temporary file names: random once, then counted (os.urandom a version cost the run's
-        # thread a wait for the GIL)
-        token = uuid.uuid4().hex[:16]
-        self._tmp_names = (f"{token}{n:016x}" for n in itertools.count())
 
     # --- opening and locking ---
 
@@ -285,7 +280,7 @@ class Store(GroupCommits):
         staged = meta.document in self._staged_documents
         if staged and any(s.target == target for s in self._staged):
             raise StoreError(f"{meta.document}: version {meta.version} already exists")
-        token = next(self._tmp_names)
+        token = temporary_token()
         moves = tuple((temporary_path(path, token), path) for path in (self.raw_path(meta), target))
         stored = version_json(to_json(meta), report_json or to_json(report), to_json(changes))
         # written on a writer thread: a run's critical path is this thread, and each file

@@ -71,6 +71,8 @@ class GroupCommits(SourceStates):
             if not isinstance(exc, Exception):
                 raise
             raise StoreError(f"{self.root}: could not store versions: {exc}") from exc
+        if states:
+            self.sources_dir.mkdir(parents=True, exist_ok=True)
         list(flusher().map(self._write_state, states.values()))
 
     def _commit_in_background(self) -> None:

@@ -29,7 +29,12 @@ class SourceStates:
 
     def source_path(self, location: str) -> Path:
         """Return the state file of an input location."""
-        return self.root / "sources" / source_file(location)
+        return self.sources_dir / source_file(location)
+
+    @property
+    def sources_dir(self) -> Path:
+        """Return the folder of the input state files."""
+        return self.root / "sources"
 
     def source_state(self, location: str) -> SourceState:
         """Return what the store remembers about an input (a fresh state for a new one)."""
@@ -56,7 +61,7 @@ class SourceStates:
 
     def source_states(self) -> list[SourceState]:
         """Return the remembered state of every input that has one, sorted by location."""
-        folder = self.root / "sources"
+        folder = self.sources_dir
         try:  # file names, unsorted: the states are sorted by location below
             names = [n for n in os.listdir(folder) if n.endswith(".json") and n[0] != "."]
         except (FileNotFoundError, NotADirectoryError):
@@ -80,7 +85,6 @@ class SourceStates:
     def _write_state(self, state: SourceState) -> None:
         """Write an input's state file atomically."""
         path = self.source_path(state.location)
-        path.parent.mkdir(parents=True, exist_ok=True)
         checkpoint("state.before-write")
         # Atomic but not flushed: it is a cache of validators and counters, and losing the
         # newest copy to a power cut costs one unconditional fetch, never a version.
