@@ -214,10 +214,7 @@ def write_atomic(path: Path, data: bytes, durable: bool = True) -> None:
     """Replace a file's content atomically: write a temporary file beside it, then rename.
     `durable` also flushes the file and the rename to disk before returning."""
     tmp = temporary_path(path)
-    if durable:
-        write_file(tmp, data)
-    else:
-        write_new(tmp, data)
+    write_file(tmp, data, durable)
     checkpoint("atomic.before-rename")
     os.replace(tmp, path)
     if durable:
