@@ -196,17 +196,17 @@ def compare(out: Path, authorities: int, with_prefect: bool, run: int = 1) -> di
                 results["phases"][phase] = {}
                 for name in names:
                     before = group_cpu(pgid) if prefect and "Prefect" in name else 0.0
-                    run = tools[name].run(phase)
-                    entry = scored(run, truth["phases"][phase])
+                    done = tools[name].run(phase)
+                    entry = scored(done, truth["phases"][phase])
                     if prefect and "Prefect" in name:
                         entry["server_cpu"] = group_cpu(pgid) - before
                     results["phases"][phase][name] = entry
                     print(
-                        f"{phase:9} {name:27} {run.wall:7.1f}s wall {run.cpu:7.1f}s CPU "
-                        f"{run.peak_mb:5.0f} MB (tree {run.tree_peak_mb:4.0f}) "
+                        f"{phase:9} {name:27} {done.wall:7.1f}s wall {done.cpu:7.1f}s CPU "
+                        f"{done.peak_mb:5.0f} MB (tree {done.tree_peak_mb:4.0f}) "
                         f"alerts {entry['alerts']} "
-                        f"(p {entry['precision']:.2f} r {entry['recall']:.2f}) new {run.new} "
-                        f"low {run.low} errors {run.errors}",
+                        f"(p {entry['precision']:.2f} r {entry['recall']:.2f}) new {done.new} "
+                        f"low {done.low} errors {done.errors}",
                         flush=True,
                     )
             results["store_mb"] = {name: tool.store_mb() for name, tool in tools.items()}
