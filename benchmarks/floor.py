@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -25,19 +26,18 @@ from typing import Any
 from benchmarks.corpus import PHASES, STATE_OF_PHASE
 from benchmarks.run import corpus, settle
 from benchmarks.server import CorpusServer
-from benchmarks.tools import Reportwatch
+from benchmarks.tools import ROOT, Reportwatch
+from reportwatch.fetch_process import FetchProcess
+from reportwatch.http import Fetcher
+from reportwatch.prefetch import FETCH_WORKERS
+from reportwatch.sources import http_settings, load_sources
+from reportwatch.store import Store
 
 
 def fetch_alone(folder: Path) -> dict[str, float]:
     """Return the wall and CPU seconds, and the 304s, of a fetch process (as a run starts it)
     sending every URL of the sources file in the benchmark folder `folder` with the validators
     its store holds, the answers not recorded."""
-    from reportwatch.fetch_process import FetchProcess
-    from reportwatch.http import Fetcher
-    from reportwatch.prefetch import FETCH_WORKERS
-    from reportwatch.sources import http_settings, load_sources
-    from reportwatch.store import Store
-
     config = folder / "reportwatch.toml"
     urls = [source.url for source in load_sources(config).source if source.url]
     store = Store(folder / "snapshots")
@@ -53,9 +53,11 @@ def fetch_alone(folder: Path) -> dict[str, float]:
 
 
 def measured_alone(folder: Path) -> dict[str, float]:
-    """Return `fetch_alone` of `folder` measured in a process of its own."""
+    """Return `fetch_alone` of `folder` measured in a process of its own (which finds
+    `benchmarks` as `tools.measured`'s commands do)."""
     command = [sys.executable, "-m", "benchmarks.floor", "--fetch-alone", str(folder)]
-    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
     result: dict[str, float] = json.loads(done.stdout)
     return result
 
@@ -74,9 +76,12 @@ def pairs(out: Path, authorities: int, repeat: int) -> list[dict[str, float]]:
         server.switch(STATE_OF_PHASE["unchanged"])
         found = []
         for number in range(repeat):
-            alone = measured_alone(work) if number % 2 else {}
-            run = tool.run("unchanged")
-            alone = alone or measured_alone(work)
+            if number % 2:  # the fetch process alone first
+                alone = measured_alone(work)
+                run = tool.run("unchanged")
+            else:
+                run = tool.run("unchanged")
+                alone = measured_alone(work)
             found.append({"ingest": run.wall, "ingest_cpu": run.cpu, **alone})
     finally:
         server.stop()
