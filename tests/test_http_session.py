@@ -1,6 +1,6 @@
 """What a run's requests carry and where they go, beyond a single response: cookies kept for
-the run, credentials written in a URL, NO_PROXY forms, URLs no request can be made for. Real
-servers on loopback (pytest-httpserver)."""
+the run, credentials written in a URL, NO_PROXY forms, URLs no request can be made for, the
+request target sent, more hosts than pools kept. Real servers on loopback (pytest-httpserver)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from reportwatch.http import Fetcher, FetchError, HttpSettings
+from reportwatch.http_pools import POOLS
 
 FAST = {"timeout": 2.0, "retries": 0, "min_interval": 0.0}
 PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy")
@@ -80,3 +81,39 @@ def test_a_url_no_request_can_be_made_for_is_an_invalid_url(fetcher: Fetcher, ur
     with pytest.raises(FetchError, match=f"^{re.escape('invalid URL')}$") as failure:
         fetcher.fetch(url)
     assert not failure.value.transient
+
+
+@pytest.mark.parametrize(
+    ("written", "sent"),
+    [
+        ("/report?a=1&b=2", "/report?a=1&b=2"),
+        ("/report#findings", "/report"),
+        ("/a report", "/a%20report"),
+        ("/café", "/caf%C3%A9"),
+        ("", "/"),
+    ],
+)
+def test_the_request_target_is_the_url_as_urllib3_normalizes_it(
+    httpserver: HTTPServer, fetcher: Fetcher, written: str, sent: str
+) -> None:
+    def target(request: Request) -> Response:
+        return Response(request.environ["REQUEST_URI"], content_type="text/plain")
+
+    httpserver.expect_request(re.compile(".*")).respond_with_handler(target)
+
+    assert fetcher.fetch(f"http://127.0.0.1:{httpserver.port}{written}").raw == sent.encode()
+
+
+def test_a_run_over_more_hosts_than_pools_kept_fetches_every_url(fetcher: Fetcher) -> None:
+    servers = [HTTPServer(host="127.0.0.1") for _ in range(POOLS + 2)]
+    for number, server in enumerate(servers):
+        server.expect_request("/report").respond_with_data(f"host {number}")
+        server.start()
+    try:
+        order = [*range(len(servers)), 0, len(servers) - 1, 0]  # the first host's pool let go
+        answers = [fetcher.fetch(servers[n].url_for("/report")).raw for n in order]
+    finally:
+        for server in servers:
+            server.stop()
+
+    assert answers == [f"host {n}".encode() for n in order]
