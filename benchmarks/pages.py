@@ -10,6 +10,7 @@ import hashlib
 import html
 from datetime import UTC, datetime
 from string import Template
+from typing import Any
 
 from fpdf import FPDF
 
@@ -81,7 +82,7 @@ def page(
     ).encode("utf-8")
 
 
-def statement_page(doc: dict, authority: str, variant: int) -> bytes:
+def statement_page(doc: dict[str, Any], authority: str, variant: int) -> bytes:
     """Return the HTML of a CQC quality statement page (`doc`: corpus.statement_doc)."""
     parts = []
     if doc["expectations"]:
@@ -104,7 +105,7 @@ def statement_page(doc: dict, authority: str, variant: int) -> bytes:
     )
 
 
-def summary_page(doc: dict, authority: str, variant: int) -> bytes:
+def summary_page(doc: dict[str, Any], authority: str, variant: int) -> bytes:
     """Return the HTML of a CQC assessment summary page (`doc`: corpus.summary_doc)."""
     parts = [
         "<h3>Local authority rating and score</h3>",
@@ -148,7 +149,7 @@ class IlacsPdf(FPDF):
         self.ln(6)
 
 
-def ilacs_pdf(doc: dict, authority: str) -> bytes:
+def ilacs_pdf(doc: dict[str, Any], authority: str) -> bytes:
     """Return the PDF of an Ofsted ILACS report (`doc`: corpus.ilacs_doc)."""
     pdf = IlacsPdf(authority, doc["dates"])
     pdf.set_creation_date(datetime.fromisoformat(doc["created"]).replace(tzinfo=UTC))
