@@ -282,13 +282,17 @@ PREFECT_SHARE = ("reportwatch (Prefect flow)", "reportwatch")
 
 def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Return the comparison whose measures (wall, CPU, memory) are each the median of the
-    same tool's in the same phase over `runs`; alerts and the rest are the first run's (the
-    corpus and the tools are the same each time)."""
+    same tool's in the same phase over `runs`; its failed inputs and exit status the first
+    run's that were not 0 (a failure in any run shows); alerts and the rest the first run's
+    (the corpus and the tools are the same each time)."""
     merged: dict[str, Any] = json.loads(json.dumps(runs[0]))
     for phase, tools in merged["phases"].items():
         for name, entry in tools.items():
+            same = [r["phases"][phase][name] for r in runs]
             for measure in MEASURES:
-                entry[measure] = statistics.median(r["phases"][phase][name][measure] for r in runs)
+                entry[measure] = statistics.median(run[measure] for run in same)
+            for failure in ("errors", "exit_code"):
+                entry[failure] = next((run[failure] for run in same if run[failure]), 0)
     return merged
 
 
@@ -362,6 +366,13 @@ def machine() -> str:
     return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
+def failed_text(entry: dict[str, Any]) -> str:
+    """Return a run's inputs that failed as Markdown: '0', '?' when its tally line was not
+    found, with the exit status after it when that was not 0 ('3 (exit 1)')."""
+    failed = "?" if entry["errors"] < 0 else str(entry["errors"])
+    return failed if entry["exit_code"] == 0 else f"{failed} (exit {entry['exit_code']})"
+
+
 def markdown(results: dict[str, Any]) -> str:
     """Return the results as the Markdown tables the README quotes."""
     lines = [f"Machine: {results['machine']}", ""]
@@ -369,8 +380,8 @@ def markdown(results: dict[str, Any]) -> str:
         compared = results["compare"]
         lines += [f"{compared['documents']} documents, per phase:", ""]
         columns = "wall s | CPU s | peak MB | tree MB | docs/s | alerts | precision | recall"
-        lines.append(f"| phase | tool | {columns} | right kind |")
-        lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        lines.append(f"| phase | tool | {columns} | right kind | failed |")
+        lines.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for phase, runs in compared["phases"].items():
             for name, r in runs.items():
                 alerts = f"{r['new']} new" if phase == "cold" else str(r["alerts"])
@@ -386,7 +397,8 @@ def markdown(results: dict[str, Any]) -> str:
                 rate = compared["documents"] / r["wall"]
                 lines.append(
                     f"| {phase} | {name} | {r['wall']:.1f} | {r['cpu']:.1f} | {r['peak_mb']:.0f} "
-                    f"| {r['tree_peak_mb']:.0f} | {rate:.0f} | {alerts} | {' | '.join(quality)} |"
+                    f"| {r['tree_peak_mb']:.0f} | {rate:.0f} | {alerts} | {' | '.join(quality)} "
+                    f"| {failed_text(r)} |"
                 )
         lines += [
             "",
