@@ -37,7 +37,7 @@ import httpx
 from benchmarks.corpus import DOCS_PER_AUTHORITY, PHASES, STATE_OF_PHASE, write_corpus
 from benchmarks.measure import proc_stats
 from benchmarks.server import CorpusServer
-from benchmarks.tools import Reportwatch, Run, Urlwatch
+from benchmarks.tools import Reportwatch, Run, Urlwatch, ended_well
 
 PREFECT = str(Path(sys.executable).parent / "prefect")
 TELEMETRY_OFF = {"DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
@@ -224,8 +224,7 @@ def warm_up(folder: Path, server: CorpusServer, paths: list[str], env: dict[str,
     run = Reportwatch(folder, server.base, paths[:DOCS_PER_AUTHORITY], prefect_env=env).run(
         "warm-up"
     )
-    if run.exit_code != 0:
-        raise RuntimeError(f"the warm-up flow run failed (exit {run.exit_code}); see {folder}")
+    ended_well(run, "warm-up", DOCS_PER_AUTHORITY, folder)
 
 
 @contextmanager

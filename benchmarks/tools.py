@@ -41,6 +41,19 @@ class Run:
     errors: int = 0
 
 
+def ended_well(run: Run, phase: str, new: int, folder: Path) -> Run:
+    """Return a reportwatch `run` of `phase` (its log in `folder`) when it ended well: exit 0,
+    no input failed, `new` documents new and no alert. Raises RuntimeError naming its log
+    otherwise: what follows it would measure something else (a cold run that stored nothing
+    leaves no validators, and every later request is answered 200, not 304)."""
+    if (run.exit_code, run.errors, run.new, run.alerts) != (0, 0, new, {}):
+        raise RuntimeError(
+            f"the {phase} run went wrong (exit {run.exit_code}, {run.errors} inputs failed, "
+            f"{run.new} new of {new}, {len(run.alerts)} alerts); see {folder / phase}.log"
+        )
+    return run
+
+
 def measured(args: list[str], env: dict[str, str], cwd: Path, log: Path) -> Run:
     """Run a command to completion, output to `log`, through `benchmarks.measure`; return its
     measures (wall s, CPU s, peak MB of the largest process and of the process tree, exit
