@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -113,10 +114,15 @@ def test_changed_report_creates_a_version_and_prints_its_summary(
     result = run("ingest", str(path))
     assert (result.exit_code, result.stdout) == (0, CHANGED_RUN)
     history = run("history", "hammersmith-and-fulham/learning")
-    lines = history.stdout.splitlines()
-    assert lines[0] == HF_LEARNING
-    assert lines[1].endswith(f"seeds/{LEARNING_HF}  new report: 2 - Evidence shows some shortfalls")
-    assert lines[2].endswith(f"{path}  score 2 → 3 (some shortfalls → good standard) (+1 more)")
+    key, *lines = history.stdout.splitlines()
+    columns = [re.split(r"\s{2,}", line.strip()) for line in lines]
+    assert key == HF_LEARNING
+    assert [row[:1] + row[2:] for row in columns] == [
+        ["VERSION", "SOURCE", "CHANGES"],
+        ["v1", f"seeds/{LEARNING_HF}", "new report: 2 - Evidence shows some shortfalls"],
+        ["v2", str(path), "score 2 → 3 (some shortfalls → good standard) (+1 more)"],
+    ]
+    assert len({line.index(row[-1]) for line, row in zip(lines, columns, strict=True)}) == 1
 
 
 def test_diff_and_show_read_any_version(

@@ -43,7 +43,7 @@ def test_sources_command_lists_and_validates(seeds_copy: Path) -> None:
     assert result.stdout == (
         "SOURCE  AUTHORITY  REGULATOR  TAGS    INPUTS\n"
         "seeds                         london  5\n"
-        "reportwatch.toml: 1 sources, ok\n"
+        "reportwatch.toml: 1 source, ok\n"
     )
 
 

@@ -185,7 +185,7 @@ def test_the_format_1_fixture_opens_with_the_real_table(format_1_store: Path) ->
     result = run("migrate")
     assert (result.exit_code, result.stderr) == (0, said)
     assert stored_format(old_store) == store_format.current_format()
-    assert run("check").stdout == "checked 1 documents, 1 versions: ok\n"
+    assert run("check").stdout == "checked 1 document, 1 version: ok\n"
     assert Store(old_store).head(DOC) is not None
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from reportwatch import store_format
+from reportwatch import render, store_format
 from reportwatch.errors import StoreError
 from reportwatch.model import Change, Report, SourceState, VersionMeta
 from reportwatch.store import Store
@@ -240,6 +240,7 @@ def as_text(result: CheckResult) -> str:
     """Return a check's result as lines: each problem, each leftover, then the tally."""
     lines = [p.line() for p in result.problems + result.leftovers]
     count = len(result.problems)
-    verdict = f"{count} problem{'s' if count != 1 else ''}" if count else "ok"
-    lines.append(f"checked {result.documents} documents, {result.versions} versions: {verdict}")
+    verdict = render.counted(count, "problem") if count else "ok"
+    documents = render.counted(result.documents, "document")
+    lines.append(f"checked {documents}, {render.counted(result.versions, 'version')}: {verdict}")
     return "\n".join(lines)

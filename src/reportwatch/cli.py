@@ -247,11 +247,15 @@ def reparse(store_path: Path, as_json: bool) -> None:
         return
     for r in results:
         done = ", ".join(f"v{n}" for n in r.rewritten) or "nothing"
-        click.echo(f"{r.document}: {r.versions} versions, re-derived {done}")
+        click.echo(f"{r.document}: {render.counted(r.versions, 'version')}, re-derived {done}")
         for error in r.errors:
             click.echo(f"  error: {error}", err=True)
     rewritten = sum(len(r.rewritten) for r in results)
-    click.echo(f"reparsed {len(results)} documents; {rewritten} versions re-derived; no alerts")
+    documents, versions = (
+        render.counted(len(results), "document"),
+        render.counted(rewritten, "version"),
+    )
+    click.echo(f"reparsed {documents}; {versions} re-derived; no alerts")
 
 
 @main.command()
@@ -275,7 +279,7 @@ def sources(config_file: Path | None, as_json: bool) -> None:
         click.echo(render.to_json([dict(zip(fields, row, strict=True)) for row in rows]))
         return
     click.echo(render.table(["SOURCE", "AUTHORITY", "REGULATOR", "TAGS", "INPUTS"], rows))
-    click.echo(f"{path}: {len(rows)} sources, ok")
+    click.echo(f"{path}: {render.counted(len(rows), 'source')}, ok")
 
 
 @main.command(name="notify")

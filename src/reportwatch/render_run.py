@@ -3,9 +3,11 @@ the notifications sent, the listings of `history`. Built on `render`, from the s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from reportwatch import render
+from reportwatch.model import Change
 from reportwatch.notify import Delivery
 from reportwatch.pipeline import Outcome, RunResult
 from reportwatch.store import Store
@@ -121,9 +123,18 @@ def versions_listing(store: Store, key: str, as_json: bool) -> str:
         return render.to_json(
             [{"version": v.meta.version, "meta": v.meta, "changes": v.changes} for v in versions]
         )
-    lines = [key]
-    for v in versions:
-        first = render.headline(v.changes[0]) if v.changes else "no changes"
-        more = f" (+{len(v.changes) - 1} more)" if len(v.changes) > 1 else ""
-        lines.append(f"  v{v.meta.version}  {v.meta.ingested_at}  {v.meta.source}  {first}{more}")
-    return "\n".join(lines)
+    rows = [
+        [f"v{v.meta.version}", v.meta.ingested_at, v.meta.source, changes_headline(v.changes)]
+        for v in versions
+    ]
+    listing = render.table(["VERSION", "INGESTED", "SOURCE", "CHANGES"], rows)
+    return "\n".join([key, *("  " + line for line in listing.splitlines())])
+
+
+def changes_headline(changes: Sequence[Change]) -> str:
+    """Return a version's most important change and how many more there are:
+    'score 2 → 3 (some shortfalls → good standard) (+1 more)', or 'no changes'."""
+    if not changes:
+        return "no changes"
+    more = f" (+{len(changes) - 1} more)" if len(changes) > 1 else ""
+    return render.headline(changes[0]) + more
