@@ -170,9 +170,9 @@ def healthy(api: str) -> bool:
 
 def compare(out: Path, authorities: int, with_prefect: bool, run: int = 1) -> dict[str, Any]:
     """Run urlwatch, reportwatch and (optionally) reportwatch as Prefect flow runs over the same
-    URLs, phase by phase, alternating which goes first; return every run scored. Each `run` of
-    a repeated comparison works in a folder of its own, so that no files are deleted between
-    runs, and starts on a settled file system (`settle`)."""
+    URLs, phase by phase, taking turns to go first (`turn_order`); return every run scored.
+    Each `run` of a repeated comparison works in a folder of its own, so that no files are
+    deleted between runs, and starts on a settled file system (`settle`)."""
     truth = corpus(out, authorities)
     work = out / f"compare-{authorities}" / f"run-{run}"
     settle([work])
@@ -192,7 +192,7 @@ def compare(out: Path, authorities: int, with_prefect: bool, run: int = 1) -> di
                 warm_up(work / "prefect-warm-up", server, truth["paths"], env)
             for number, phase in enumerate(PHASES):
                 server.switch(STATE_OF_PHASE[phase])
-                names = list(tools) if number % 2 == 0 else list(reversed(tools))
+                names = turn_order(list(tools), number + run - 1)
                 results["phases"][phase] = {}
                 for name in names:
                     before = group_cpu(pgid) if prefect and "Prefect" in name else 0.0
@@ -213,6 +213,14 @@ def compare(out: Path, authorities: int, with_prefect: bool, run: int = 1) -> di
     finally:
         server.stop()
     return results
+
+
+def turn_order(names: list[str], turn: int) -> list[str]:
+    """Return the tools in the order they run at a phase's `turn` (its number, plus the run's
+    less one): rotated by one a turn, so that over as many turns as tools each runs first,
+    in the middle and last, and after each of the others."""
+    shift = turn % len(names)
+    return names[shift:] + names[:shift]
 
 
 def warm_up(folder: Path, server: CorpusServer, paths: list[str], env: dict[str, str]) -> None:

@@ -20,7 +20,7 @@ class CorpusServer:
     def __init__(self, corpus: Path) -> None:
         self.corpus = corpus
         self.index: dict[str, dict[str, str]] = {}
-        self.folder = corpus
+        self.bodies: dict[str, bytes] = {}
         self.requests = {"200": 0, "304": 0, "404": 0}
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -43,27 +43,30 @@ class CorpusServer:
         self._httpd.server_close()
 
     def switch(self, state: int) -> None:
-        """Serve state N from now on; documents whose bytes changed get a new Last-Modified."""
+        """Serve state N from now on; documents whose bytes changed get a new Last-Modified.
+        Its files are read into memory first, so that the tool which goes first in a phase does
+        not wait for the disk on behalf of those after it."""
         folder = self.corpus / f"state-{state}"
         index = json.loads((folder / "index.json").read_text())
         now = formatdate(usegmt=True)
+        bodies = {}
         for path, entry in index.items():
             before = self.index.get(path)
             same = before is not None and before["etag"] == entry["etag"]
             entry["last_modified"] = before["last_modified"] if same and before else now
+            bodies[path] = (folder / "files" / entry["file"]).read_bytes()
         with self._lock:
-            self.index, self.folder = index, folder
+            self.index, self.bodies = index, bodies
 
     def answer(self, path: str, headers: Any) -> tuple[int, dict[str, str], bytes]:
         """Return the status, headers and body for a GET of `path`."""
         with self._lock:
-            entry, folder = self.index.get(path), self.folder
+            entry, body = self.index.get(path), self.bodies.get(path, b"")
         if entry is None:
             return 404, {"Content-Type": "text/plain"}, b"not found"
         validators = {"ETag": entry["etag"], "Last-Modified": entry["last_modified"]}
         if not_modified(entry, headers):
             return 304, validators, b""
-        body = (folder / "files" / entry["file"]).read_bytes()
         return 200, {**validators, "Content-Type": entry["type"]}, body
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:

@@ -43,7 +43,7 @@ from prefect.runtime import task_run
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
-from reportwatch import pipeline, render, render_run, sources
+from reportwatch import pipeline, render, sources
 from reportwatch.errors import ConfigError
 from reportwatch.fetch import UrlFetcher, is_url
 from reportwatch.notify import Delivery, NotifyPlan, notify, plan_for
@@ -283,7 +283,7 @@ def notify_plan(
 
 def tally(result: RunResult) -> str:
     """Return '5 new, 0 changed, 0 unchanged, 0 failed' for a run."""
-    return render_run.tally_line(result)
+    return result.tally_line()
 
 
 def changes_markdown(result: RunResult) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks.run import failed_text, markdown, medians, scored
+from benchmarks.run import PHASES, failed_text, markdown, medians, scored, turn_order
 from benchmarks.tools import Run
 
 SCORE = "score_changed"
@@ -114,3 +114,26 @@ def test_markdown_writes_the_phase_table_with_failures() -> None:
         "",
         "Store on disk after the four phases (MB): urlwatch 1.0",
     ]
+
+
+TOOLS = ["urlwatch", "reportwatch", "reportwatch (Prefect flow)"]
+
+
+def test_tools_take_turns_going_first_phase_by_phase_and_run_by_run() -> None:
+    orders = [turn_order(TOOLS, phase + run - 1) for run in (1, 2, 3) for phase in range(4)]
+    assert orders[:4] == [
+        ["urlwatch", "reportwatch", "reportwatch (Prefect flow)"],
+        ["reportwatch", "reportwatch (Prefect flow)", "urlwatch"],
+        ["reportwatch (Prefect flow)", "urlwatch", "reportwatch"],
+        ["urlwatch", "reportwatch", "reportwatch (Prefect flow)"],
+    ]
+    assert len(PHASES) == 4
+    # over three runs, each tool runs first, in the middle and last, in each phase
+    for phase in range(4):
+        by_run = [orders[4 * run + phase] for run in range(3)]
+        assert {tuple(order.index(tool) for order in by_run) for tool in TOOLS} == {
+            (0, 2, 1),
+            (1, 0, 2),
+            (2, 1, 0),
+        }
+    assert turn_order(TOOLS[:2], 1) == ["reportwatch", "urlwatch"]

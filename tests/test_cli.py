@@ -13,9 +13,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from reportwatch.cli import main
+from reportwatch.notify import Delivery
+from reportwatch.pipeline import Outcome, RunResult
 from reportwatch.store import Store
 
-from conftest import LEARNING_HF, MARKDOWN_EXPORT
+from conftest import LEARNING_HF, MARKDOWN_EXPORT, parse_text, seed_text
 
 HF_LEARNING = "cqc/hammersmith-and-fulham/learning-improvement-and-innovation"
 
@@ -257,3 +259,15 @@ def test_a_local_file_run_never_loads_the_http_stack(seeds_copy: Path) -> None:
         assert done.returncode == expected_status, done.stderr
         assert done.stderr.splitlines()[-1] == "[]"
         broken.write_text((seeds_copy / LEARNING_HF).read_text())
+
+
+def test_a_run_result_reads_as_its_tally_not_its_reports() -> None:
+    report = parse_text(seed_text(LEARNING_HF))
+    result = RunResult(
+        [Outcome("a.txt", "new", "cqc/x/y", 1, report), Outcome("b.txt", "failed", error="gone")],
+        [Delivery("outbox", messages=1), Delivery("feed", error="disk full")],
+    )
+    assert repr(result) == (
+        "<RunResult 1 new, 0 changed, 0 unchanged, 1 failed; outbox ok; feed failed>"
+    )
+    assert repr(RunResult([])) == "<RunResult 0 new, 0 changed, 0 unchanged, 0 failed>"

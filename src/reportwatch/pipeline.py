@@ -69,8 +69,21 @@ class RunResult:
         self.deliveries: list[Delivery] = deliveries if deliveries is not None else []
 
     def __repr__(self) -> str:
-        """Return the outcomes and deliveries, as a dataclass would show them."""
-        return f"RunResult(outcomes={self.outcomes!r}, deliveries={self.deliveries!r})"
+        """Return the run's tally and how each channel's delivery went, not every outcome: a
+        large run's outcomes hold thousands of reports."""
+        channels = [f"{d.channel} {'failed' if d.error else 'ok'}" for d in self.deliveries]
+        return f"<RunResult {'; '.join([self.tally_line(), *channels])}>"
+
+    def tally_line(self) -> str:
+        """Return '5 new, 0 changed, 0 unchanged, 0 failed'."""
+        return ", ".join(f"{n} {status}" for status, n in self.tally().items())
+
+    def tally(self) -> dict[str, int]:
+        """Return how many inputs were new, changed, unchanged and failed."""
+        counts = dict.fromkeys(("new", "changed", "unchanged", "failed"), 0)
+        for outcome in self.outcomes:
+            counts[outcome.status] += 1
+        return counts
 
     def failed(self) -> list[Outcome]:
         """Return the outcomes of inputs that failed."""

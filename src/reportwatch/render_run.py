@@ -28,20 +28,7 @@ def ingest_json(result: RunResult) -> dict[str, Any]:
         for o in result.outcomes
     ]
     deliveries = [d.__dict__ for d in result.deliveries]
-    return {"documents": documents, "summary": tally(result), "notifications": deliveries}
-
-
-def tally(result: RunResult) -> dict[str, int]:
-    """Return how many inputs were new, changed, unchanged and failed."""
-    counts = dict.fromkeys(("new", "changed", "unchanged", "failed"), 0)
-    for outcome in result.outcomes:
-        counts[outcome.status] += 1
-    return counts
-
-
-def tally_line(result: RunResult) -> str:
-    """Return '5 new, 0 changed, 0 unchanged, 0 failed' for a run."""
-    return ", ".join(f"{n} {status}" for status, n in tally(result).items())
+    return {"documents": documents, "summary": result.tally(), "notifications": deliveries}
 
 
 def outcome_rows(outcome: Outcome) -> list[list[str]]:
@@ -82,7 +69,7 @@ def ingest_text(result: RunResult) -> str:
     ]
     if notes:
         parts.append("\n".join(notes))
-    line = tally_line(result)
+    line = result.tally_line()
     parts.append(line if result.changed() else f"{line}\nno changes")
     sent = deliveries_text(result.deliveries)
     return "\n\n".join(parts + ([sent] if sent else []))
