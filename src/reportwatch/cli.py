@@ -250,12 +250,9 @@ def reparse(store_path: Path, as_json: bool) -> None:
         click.echo(f"{r.document}: {render.counted(r.versions, 'version')}, re-derived {done}")
         for error in r.errors:
             click.echo(f"  error: {error}", err=True)
-    rewritten = sum(len(r.rewritten) for r in results)
-    documents, versions = (
-        render.counted(len(results), "document"),
-        render.counted(rewritten, "version"),
-    )
-    click.echo(f"reparsed {documents}; {versions} re-derived; no alerts")
+    documents = render.counted(len(results), "document")
+    rewritten = render.counted(sum(len(r.rewritten) for r in results), "version")
+    click.echo(f"reparsed {documents}; {rewritten} re-derived; no alerts")
 
 
 @main.command()
