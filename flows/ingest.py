@@ -208,7 +208,7 @@ def record_batch(
         elif outcome.status == "changed" or logger.isEnabledFor(logging.DEBUG):
             level = logging.INFO if outcome.status == "changed" else logging.DEBUG
             logger.log(level, "%s: %s (v%s)", outcome.document, outcome.status, outcome.version)
-    logger.info("recorded %d inputs: %s", len(batch), tally(RunResult(outcomes)))
+    logger.info("recorded %d inputs: %s", len(batch), RunResult(outcomes).tally_line())
     return outcomes
 
 
@@ -281,11 +281,6 @@ def notify_plan(
 # --- artifacts ---
 
 
-def tally(result: RunResult) -> str:
-    """Return '5 new, 0 changed, 0 unchanged, 0 failed' for a run."""
-    return result.tally_line()
-
-
 def changes_markdown(result: RunResult) -> str:
     """Return the run's change summaries as Markdown, one per new or changed document, or
     'no changes'; inputs that failed are listed after them."""
@@ -299,7 +294,7 @@ def changes_markdown(result: RunResult) -> str:
         parts.append(
             "\n".join(["**Failed**", ""] + [f"- {o.location}: {o.error}" for o in result.failed()])
         )
-    parts.append(tally(result))
+    parts.append(result.tally_line())
     return "\n\n".join(parts)
 
 
@@ -364,7 +359,7 @@ def ingest_flow(
         if fetcher is not None:
             fetcher.close()
     publish(result)
-    logger.info(tally(result))
+    logger.info(result.tally_line())
     return result
 
 
