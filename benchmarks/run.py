@@ -172,7 +172,8 @@ def compare(out: Path, authorities: int, with_prefect: bool, run: int = 1) -> di
     """Run urlwatch, reportwatch and (optionally) reportwatch as Prefect flow runs over the same
     URLs, phase by phase, taking turns to go first (`turn_order`); return every run scored.
     Each `run` of a repeated comparison works in a folder of its own, so that no files are
-    deleted between runs, and starts on a settled file system (`settle`)."""
+    deleted between runs, and starts on a settled file system (`settle`); each tool's run
+    starts with what the one before it wrote flushed (`os.sync`)."""
     truth = corpus(out, authorities)
     work = out / f"compare-{authorities}" / f"run-{run}"
     settle([work])
@@ -195,6 +196,7 @@ def compare(out: Path, authorities: int, with_prefect: bool, run: int = 1) -> di
                 names = turn_order(list(tools), number + run - 1)
                 results["phases"][phase] = {}
                 for name in names:
+                    os.sync()  # the last tool's writes flushed now, not on this one's time
                     before = group_cpu(pgid) if prefect and "Prefect" in name else 0.0
                     done = tools[name].run(phase)
                     entry = scored(done, truth["phases"][phase])
