@@ -371,3 +371,26 @@ def test_a_folder_that_cannot_be_written_is_one_line_and_the_rest_goes_on(
     assert "notified feed: 1 message, 5 events" in result.stdout
     ledger = json.loads(Path("snapshots/notify/team.json").read_text())
     assert (ledger["handled"], ledger["sending"]) == ({}, [])
+
+
+def test_a_message_of_several_events_is_titled_by_its_first_and_counts_the_rest(
+    seeds_copy: Path,
+) -> None:
+    configure('name = "team"\nfolder = "team"')
+    ingest()
+    reassess(seeds_copy)
+    reword_ealing(seeds_copy)
+    ingest()
+    sent = [(n["title"], len(n["events"])) for n in outbox("team")]
+    assert sent == [
+        (
+            "Ealing · Learning, improvement and innovation: new report: 3 - Evidence shows a good "
+            "standard (+4 more)",
+            5,
+        ),
+        (
+            "Ealing · Learning, improvement and innovation: finding reworded in Key findings "
+            "(+1 more)",
+            2,
+        ),
+    ]

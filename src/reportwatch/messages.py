@@ -21,7 +21,7 @@ from functools import cached_property
 from pydantic import BaseModel, ConfigDict, Field
 
 from reportwatch.model import Change, ChangeKind, Event, change_sort_key
-from reportwatch.render import detail, headline
+from reportwatch.render import detail, headline, more_after_first
 
 NOTIFICATION_SCHEMA = 1
 MAX_DETAILED = 50
@@ -78,8 +78,7 @@ def event_line(event: Event) -> str:
 
 def message_title(events: Sequence[Event]) -> str:
     """Return a message's first line: its first event's, with how many more follow."""
-    more = f" (+{len(events) - 1} more)" if len(events) > 1 else ""
-    return event_line(events[0]) + more
+    return event_line(events[0]) + more_after_first(events)
 
 
 def message_id(channel: str, events: Sequence[Event]) -> str:

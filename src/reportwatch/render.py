@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Sized
 from typing import Any
 
 from reportwatch.model import Change, ChangeKind, Report, WordOp
@@ -180,6 +180,11 @@ def report_text(report: Report) -> str:
             lines += ["", wrap(prefix + finding.text)]
     lines += [f"note: {note}" for note in report.notes]
     return "\n".join(lines)
+
+
+def more_after_first(items: Sized) -> str:
+    """Return how many items follow the first, as ' (+2 more)', or '' for one item or none."""
+    return f" (+{len(items) - 1} more)" if len(items) > 1 else ""
 
 
 def counted(number: int, noun: str) -> str:

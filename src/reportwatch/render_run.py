@@ -123,5 +123,4 @@ def changes_headline(changes: Sequence[Change]) -> str:
     'score 2 → 3 (some shortfalls → good standard) (+1 more)', or 'no changes'."""
     if not changes:
         return "no changes"
-    more = f" (+{len(changes) - 1} more)" if len(changes) > 1 else ""
-    return render.headline(changes[0]) + more
+    return render.headline(changes[0]) + render.more_after_first(changes)
