@@ -6,7 +6,8 @@ ALL_PROXY; a host is reached directly when NO_PROXY names it (a suffix of the ho
 host:port, an IPv4 address or network, `*`). Whether a URL goes through a proxy is decided once
 per scheme and host of a run: the environment does not change while a run lasts, and reading it
 costs a scan of every variable. Certificates: the bundle REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE
-names (a file or a folder), else certifi's, loaded once into one TLS context for the run.
+names (a file or a folder), else certifi's, loaded once into one TLS context for the run, when
+the first URL that needs it (https, or any through a proxy) is fetched.
 """
 
 from __future__ import annotations
@@ -81,12 +82,15 @@ def proxy_of(url: str) -> str | None:
     return proxy if "://" in proxy else f"http://{proxy}"
 
 
+BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")  # as requests reads them, in order
+
+
 def trusted_context() -> ssl.SSLContext:
     """Return a TLS context that verifies servers against the bundle REQUESTS_CA_BUNDLE or
-    CURL_CA_BUNDLE names, else certifi's. Raises OSError when the bundle cannot be loaded."""
-    bundle = (
-        os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where()
-    )
+    CURL_CA_BUNDLE names (a file or a folder), else certifi's. Raises FetchError (not transient)
+    naming the bundle when it cannot be loaded."""
+    named = next((name for name in BUNDLE_VARIABLES if os.environ.get(name)), None)
+    bundle = os.environ[named] if named else certifi.where()
     context = create_urllib3_context()
     try:
         if os.path.isdir(bundle):
@@ -94,8 +98,16 @@ def trusted_context() -> ssl.SSLContext:
         else:
             context.load_verify_locations(cafile=bundle)
     except (OSError, ssl.SSLError) as exc:
-        raise OSError(f"could not load the CA bundle {bundle}") from exc
+        whose = f"{named} names" if named else "of certifi"
+        raise FetchError(f"could not load the CA bundle {whose} ({bundle}): {why(exc)}") from exc
     return context
+
+
+def why(exc: OSError) -> str:
+    """Return the reason a CA bundle did not load, e.g. 'no such file or directory'."""
+    reason = getattr(exc, "reason", None)  # an SSLError's, e.g. NO_CERTIFICATE_OR_CRL_FOUND
+    text = reason.replace("_", " ") if isinstance(reason, str) else exc.strerror or str(exc)
+    return text.lower()
 
 
 def proxy_credentials(proxy: str) -> tuple[str, str] | None:
@@ -114,9 +126,15 @@ def proxy_headers(proxy: str) -> dict[str, str]:
     return make_headers(proxy_basic_auth=":".join(credentials))
 
 
+# the key of the pool manager for direct http: it never needs the TLS context (an empty
+# string is no proxy's URL)
+DIRECT_PLAIN = ""
+
+
 class Pools:
-    """The pool managers of one fetcher: one for direct connections, one per proxy; each made
-    on first use. Safe to share across threads."""
+    """The pool managers of one fetcher: one for direct connections (two when the run fetches
+    both http and https URLs), one per proxy; each made on first use. Safe to share across
+    threads."""
 
     def __init__(self, maxsize: int) -> None:
         """Keep at most `maxsize` connections to one host."""
@@ -129,35 +147,44 @@ class Pools:
     def manager_for(self, url: str) -> PoolManager:
         """Return the pool manager to send a request for `url` through.
 
-        Raises OSError when the CA bundle cannot be loaded, FetchError when the proxy named
-        needs a package that is missing."""
+        Raises FetchError when the CA bundle cannot be loaded (for a URL that needs it: https,
+        or any through a proxy), or when the proxy named needs a package that is missing."""
         parts = urlsplit(url)
         key = (parts.scheme, parts.netloc)
         with self._lock:
             if key not in self._proxies:
                 self._proxies[key] = proxy_of(url)
             proxy = self._proxies[key]
-            if proxy not in self._managers:
-                self._managers[proxy] = self._make(proxy)
-            return self._managers[proxy]
+            # an http-only run never loads the CA bundle (certifi's takes ~40 ms)
+            slot = DIRECT_PLAIN if proxy is None and parts.scheme == "http" else proxy
+            if slot not in self._managers:
+                self._managers[slot] = self._make(proxy, tls=slot != DIRECT_PLAIN)
+            return self._managers[slot]
 
-    def _make(self, proxy: str | None) -> PoolManager:
-        """Return a new pool manager, through `proxy` unless it is None."""
-        if self._context is None:
-            self._context = trusted_context()
-        context, size = self._context, self._maxsize
+    def _make(self, proxy: str | None, tls: bool) -> PoolManager:
+        """Return a new pool manager: direct when `proxy` is None (verifying servers only when
+        `tls`), else through the proxy (always with the TLS context: the proxy or the URLs
+        behind it may need it)."""
+        size = self._maxsize
         if proxy is None:
+            context = self._trusted() if tls else None
             return PoolManager(POOLS, ssl_context=context, maxsize=size, block=False)
         if proxy.lower().startswith("socks"):
-            return socks_manager(proxy, context, size)
+            return socks_manager(proxy, self._trusted(), size)
         return ProxyManager(
             proxy,
             POOLS,
             proxy_headers=proxy_headers(proxy),
-            ssl_context=context,
+            ssl_context=self._trusted(),
             maxsize=size,
             block=False,
         )
+
+    def _trusted(self) -> ssl.SSLContext:
+        """Return the run's TLS context (`trusted_context`), made on first use."""
+        if self._context is None:
+            self._context = trusted_context()
+        return self._context
 
     def clear(self) -> None:
         """Close every pooled connection."""
