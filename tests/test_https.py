@@ -20,6 +20,7 @@ from reportwatch.cli import main
 from reportwatch.errors import FetchError
 from reportwatch.fetch_process import FetchProcess
 from reportwatch.http import Fetcher, HttpSettings
+from reportwatch.http_pools import BUNDLE_VARIABLES
 from reportwatch.store import Store
 
 from conftest import LEARNING_EALING, LEARNING_HF, seed_text
@@ -27,7 +28,6 @@ from conftest import LEARNING_EALING, LEARNING_HF, seed_text
 PAGE = seed_text(LEARNING_HF)
 HF_LEARNING = "cqc/hammersmith-and-fulham/learning-improvement-and-innovation"
 FAST = HttpSettings(timeout=2.0, retries=0, min_interval=0.0)
-BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 
 
 @pytest.fixture(scope="module")
@@ -62,11 +62,10 @@ def tls_server(authority: trustme.CA) -> Iterator[HTTPServer]:
 
 
 @pytest.fixture
-def bundle_env(monkeypatch: pytest.MonkeyPatch, bundles: dict[str, str]) -> Iterator[None]:
+def bundle_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Start each test with neither bundle variable set (a CI machine may set them)."""
     for name in BUNDLE_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    yield
 
 
 def text_of(fetcher: Fetcher | FetchProcess, url: str) -> str:
