@@ -1,18 +1,18 @@
 """The ingest flow: `reportwatch.pipeline.ingest` as a Prefect flow.
 
-The inputs are the ones `reportwatch ingest` would take (`choose_items`); they run in at most
-`BATCHES` batches of at least `MIN_BATCH` documents, never a task per section (each task run
-costs API calls, and the records run one after the other, so their count is the flow's
-overhead): one task fetches a batch's URLs ahead (retried, see `reportwatch.prefetch`) and
-starts parsing what they answered (in worker processes, for a run of 50 URLs or more:
-`prefetch.ParseAhead`, as `pipeline.ingest` does; `run_flow` forks them before the flow starts
-Prefect's threads, a deployment's run spawns them), the next runs each input through
-`pipeline.ingest_item`, the pipeline's own code.
-Fetches run up to `MAX_WORKERS` at a time; records run one batch after the other, in input order,
-so versions are numbered exactly as `pipeline.ingest` numbers them. The
-store's lock is held for the whole run. Each run publishes two artifacts: the change summaries
-(Markdown, key `reportwatch-changes`) and one row per document touched (table,
-key `reportwatch-scores`).
+The inputs are the ones `reportwatch ingest` would take (`choose_items`); they run in batches,
+never a task per section, since each task run costs API calls and CPU on both sides. A batch holds
+at least `BATCH_SECONDS` of fetching at the hosts' politeness, in at most `BATCHES` batches
+(`batches`), so that a long run stores what it fetched as it goes; a run whose URLs can all be
+fetched sooner, or that has no URLs, is one batch. One task fetches a batch's URLs ahead on
+`FETCH_WORKERS` threads (retried, see `reportwatch.prefetch`) and starts parsing what they answered
+(in worker processes, for a run of 50 URLs or more: `prefetch.ParseAhead`, as `pipeline.ingest`
+does; `run_flow` forks them before the flow starts Prefect's threads, a deployment's run spawns
+them); the next runs each input through `pipeline.ingest_item`, the pipeline's own code. Tasks run
+up to `MAX_WORKERS` at a time; records run one batch after the other, in input order, so versions
+are numbered exactly as `pipeline.ingest` numbers them. The store's lock is held for the whole run.
+Each run publishes two artifacts: the change summaries (Markdown, key `reportwatch-changes`) and
+one row per document touched (table, key `reportwatch-scores`).
 
 URL fetches wait on a Prefect rate limit per host, `reportwatch-host-<host>`, when one exists
 (`prefect gcl create reportwatch-host-<host> --limit 1 --slot-decay-per-second 0.5`); local files
@@ -21,10 +21,13 @@ never ask the Prefect API anything.
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import math
 import os
-from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -46,9 +49,11 @@ from prefect.utilities.annotations import quote
 from reportwatch import pipeline, render, sources
 from reportwatch.errors import ConfigError
 from reportwatch.fetch import UrlFetcher, is_url
+from reportwatch.http_settings import HttpSettings
 from reportwatch.notify import Delivery, NotifyPlan, notify, plan_for
 from reportwatch.pipeline import Outcome, RunResult
 from reportwatch.prefetch import (
+    FETCH_WORKERS,
     ParseAhead,
     Prefetched,
     fetch_ahead,
@@ -58,7 +63,8 @@ from reportwatch.prefetch import (
 from reportwatch.sources import Item, SourcesFile
 from reportwatch.store import Store
 
-BATCHES = 8  # batches a large run is cut into
+BATCHES = 8  # batches a long run is cut into, at most
+BATCH_SECONDS = 60.0  # least fetching a batch holds, at the hosts' politeness
 MIN_BATCH = 25  # documents a batch has at least (but the last)
 MAX_WORKERS = 4
 FETCH_RETRIES = 2
@@ -97,11 +103,21 @@ def store_root(store: str | None) -> Path:
     return Path(store or os.environ.get("REPORTWATCH_STORE") or "snapshots")
 
 
-def batches(items: Sequence[Item]) -> list[list[Item]]:
-    """Return items in consecutive batches: at most BATCHES of them, of at least MIN_BATCH
-    items each (but the last)."""
-    size = max(MIN_BATCH, -(-len(items) // BATCHES))
+def batches(items: Sequence[Item], http: HttpSettings) -> list[list[Item]]:
+    """Return items in consecutive batches: one batch per BATCH_SECONDS of the least time their
+    URLs take to fetch at `http`'s politeness (`polite_seconds`), one at least and BATCHES at
+    most, of at least MIN_BATCH items each (but the last)."""
+    count = min(BATCHES, max(1, math.ceil(polite_seconds(items, http) / BATCH_SECONDS)))
+    size = max(MIN_BATCH, -(-len(items) // count))
     return [list(items[start : start + size]) for start in range(0, len(items), size)]
+
+
+def polite_seconds(items: Sequence[Item], http: HttpSettings) -> float:
+    """Return the least time, in seconds, fetching the items' URLs takes when requests to one
+    host start `http.min_interval` apart: that of the host with the most URLs (0 when there are
+    no URLs)."""
+    hosts = Counter(urlsplit(item.location).hostname for item in items if is_url(item.location))
+    return max((count - 1) * http.min_interval for count in hosts.values()) if hosts else 0.0
 
 
 # --- politeness per host ---
@@ -174,11 +190,8 @@ def fetch_batch(
     urls = [item for item in batch if fetcher is not None and is_url(item.location)]
     pending = [item for item in urls if ahead.needs(item.location)]
     read_ahead(store, pending)
-    for item in pending:
-        assert fetcher is not None
-        if host_limit(item.location) in limits:
-            rate_limit(host_limit(item.location), strict=False)
-        fetch_ahead(store, fetcher, ahead, parsing, item)
+    if fetcher is not None:
+        fetch_each(pending, partial(fetch_one, store, fetcher, ahead, limits, parsing))
     failed = [item.location for item in pending if ahead.error(item.location) is not None]
     logger = get_run_logger()
     logger.info("fetched %d URLs of %d inputs, %d failed", len(pending), len(batch), len(failed))
@@ -212,7 +225,34 @@ def record_batch(
     return outcomes
 
 
-def run_batches(items: Sequence[Item], store: Store, fetcher: UrlFetcher | None) -> list[Outcome]:
+def fetch_one(
+    store: Store,
+    fetcher: UrlFetcher,
+    ahead: Prefetched,
+    limits: Limits,
+    parsing: ParseAhead[pipeline.Prepared],
+    item: Item,
+) -> None:
+    """Fetch an input's URL into `ahead` once its host's rate limit allows (when it has one),
+    and start parsing what it answered (`prefetch.fetch_ahead`)."""
+    if host_limit(item.location) in limits:
+        rate_limit(host_limit(item.location), strict=False)
+    fetch_ahead(store, fetcher, ahead, parsing, item)
+
+
+def fetch_each(items: Sequence[Item], fetch: Callable[[Item], None]) -> None:
+    """Run `fetch` on every item, on FETCH_WORKERS threads (as `pipeline.ingest`'s fetch process
+    does, so that one batch keeps the fetcher's requests a host may have in flight), each in
+    a copy of the calling task's context: Prefect's rate limit finds its API there."""
+    context = contextvars.copy_context()
+    with ThreadPoolExecutor(FETCH_WORKERS, thread_name_prefix="fetch-batch") as threads:
+        # raises what a fetch raised; a URL's failure is its answer, kept in `ahead`
+        list(threads.map(lambda item: context.copy().run(fetch, item), items))
+
+
+def run_batches(
+    items: Sequence[Item], store: Store, fetcher: UrlFetcher | None, http: HttpSettings
+) -> list[Outcome]:
     """Submit every batch and return the outcomes in input order. Fetches overlap; each record
     waits for its fetch and for the record before it, so the store is written one batch at a time
     in input order, as `pipeline.ingest` writes it."""
@@ -222,7 +262,7 @@ def run_batches(items: Sequence[Item], store: Store, fetcher: UrlFetcher | None)
     recorded: list[PrefectFuture[list[Outcome]]] = []
     workers = FORKED.pop() if FORKED else None
     with ParseAhead(*pipeline.parsers(store), urls, workers) as parsing:
-        for batch in batches(items):
+        for batch in batches(items, http):
             inputs = as_is(batch)
             fetched = fetch_batch.submit(inputs, store, fetcher, ahead, limits, parsing)
             after: list[PrefectFuture[Any]] = [fetched, *recorded[-1:]]
@@ -350,11 +390,11 @@ def ingest_flow(
     target = Store(store_root(store))
     plan = notify_plan(settings, named.parent if named else None, items, target, send)
     logger.info("ingesting %d inputs into %s", len(items), target.root)
-    fetcher = pipeline.url_fetcher(items, settings.http.settings())
+    http = settings.http.settings()
+    fetcher = pipeline.url_fetcher(items, http)
     try:
-        result = pipeline.locked_run(
-            target, plan, partial(run_batches, items, target, fetcher), send=send_notifications
-        )
+        batched = partial(run_batches, items, target, fetcher, http)
+        result = pipeline.locked_run(target, plan, batched, send=send_notifications)
     finally:
         if fetcher is not None:
             fetcher.close()

@@ -17,6 +17,7 @@ import pytest
 import urllib3.exceptions as u3
 import urllib3.util.retry
 from pytest_httpserver import HTTPServer
+from slow_handler import InFlight
 from werkzeug import Request, Response
 
 from reportwatch import http
@@ -568,18 +569,7 @@ def test_min_interval_spaces_request_starts_as_the_server_sees_them(
 def test_per_host_limits_requests_in_flight(
     server: HTTPServer, make_fetcher: Callable[..., Fetcher], per_host: int
 ) -> None:
-    lock = threading.Lock()
-    state = {"now": 0, "most": 0}
-
-    def slow(request: Request) -> Response:
-        with lock:
-            state["now"] += 1
-            state["most"] = max(state["most"], state["now"])
-        time.sleep(0.15)
-        with lock:
-            state["now"] -= 1
-        return Response(b"ok")
-
+    slow = InFlight()
     server.expect_request("/p").respond_with_handler(slow)
     fetcher = make_fetcher(per_host=per_host)
     threads = [
@@ -591,7 +581,7 @@ def test_per_host_limits_requests_in_flight(
         thread.join(5)
 
     assert len(server.log) == 4
-    assert state["most"] == per_host
+    assert slow.most == per_host
 
 
 @pytest.mark.parametrize(

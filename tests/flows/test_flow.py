@@ -25,6 +25,7 @@ from prefect.flows import load_flow_from_entrypoint
 from prefect.logging.handlers import APILogWorker
 from prefect.states import Completed, Failed, State
 from pytest_httpserver import HTTPServer
+from slow_handler import InFlight
 from werkzeug import Request, Response
 
 import reportwatch_flows.ingest as flows_ingest
@@ -32,6 +33,7 @@ from benchmarks.corpus import STATE_OF_PHASE, write_corpus
 from benchmarks.server import CorpusServer
 from reportwatch import pipeline, prefetch, processes, store_format
 from reportwatch.errors import ConfigError, FetchError
+from reportwatch.http_settings import HttpSettings
 from reportwatch.pipeline import RunResult
 from reportwatch.sources import Item, items_from_args, items_from_config, load_sources
 from reportwatch.store import Store
@@ -360,6 +362,29 @@ def test_fetch_task_retries_transient_failures_only(project: Path, httpserver: H
     paths = [request.path for request, _ in httpserver.log]
     assert (paths.count("/gone"), paths.count("/ealing")) == (1, 2)  # 404 once; 503, then 200
     assert {request.headers["User-Agent"] for request, _ in httpserver.log} == {"rw-flow-test"}
+    with get_client(sync_client=True) as client:  # a slot taken for each request (barely decayed)
+        limit = client.read_global_concurrency_limit_by_name(flows_ingest.host_limit(flaky))
+    assert limit.active_slots == 3
+
+
+@harness
+def test_a_batch_keeps_two_requests_in_flight_to_a_host(project: Path) -> None:
+    """One batch (no politeness wait) fetches as `pipeline.ingest` does: as many requests in
+    flight to a host as `per_host` allows, not one at a time."""
+    slow = InFlight((SEEDS / "003_3dab753b02dd6640.txt").read_bytes(), seconds=0.2)
+    server = HTTPServer(host="127.0.0.1", threaded=True)
+    server.expect_request("/ealing").respond_with_handler(slow)
+    server.start()
+    try:
+        config = project / "reportwatch.toml"
+        config.write_text("[http]\nmin_interval = 0\nper_host = 2\n")
+        inputs = [server.url_for(f"/ealing?copy={n}") for n in range(6)]
+        result, _ = run(inputs, "store", str(config))
+    finally:
+        server.stop()
+    assert [o.status for o in result.outcomes] == ["new"] + ["unchanged"] * 5
+    assert len(server.log) == 6
+    assert slow.most == 2
 
 
 @pytest.mark.parametrize(
@@ -417,6 +442,46 @@ def test_only_existing_rate_limits_are_used(monkeypatch: pytest.MonkeyPatch) -> 
 
     monkeypatch.setattr(flows_ingest, "get_client", no_api)
     assert existing_limits([Item("seeds/x.txt")]) == frozenset()
+
+
+# --- batches: about a minute of polite fetching each, one for a quick run ---
+
+
+def urls(count: int, host: str = "a.example") -> list[Item]:
+    """Return `count` URL inputs on one host."""
+    return [Item(f"https://{host}/{n}") for n in range(count)]
+
+
+@pytest.mark.parametrize(
+    ("items", "min_interval", "sizes"),
+    [
+        ([Item(f"seeds/{n}.txt") for n in range(300)], 1.0, [300]),
+        (urls(1683), 0.0, [1683]),
+        (urls(61), 1.0, [61]),
+        (urls(62), 1.0, [31, 31]),
+        (urls(1683), 1.0, [211] * 7 + [206]),
+        (urls(100) + urls(100, "b.example"), 1.0, [100, 100]),
+        (urls(80), 5.0, [25, 25, 25, 5]),
+        ([], 1.0, []),
+    ],
+    ids=[
+        "local-files-one-batch",
+        "no-politeness-one-batch",
+        "a-minute-one-batch",
+        "over-a-minute-two",
+        "28-minutes-at-most-8",
+        "hosts-fetched-side-by-side",
+        "at-least-25-a-batch",
+        "nothing",
+    ],
+)
+def test_batches_hold_a_minute_of_polite_fetching(
+    items: list[Item], min_interval: float, sizes: list[int]
+) -> None:
+    http = HttpSettings(min_interval=min_interval)
+    cut = flows_ingest.batches(items, http)
+    assert [len(batch) for batch in cut] == sizes
+    assert [item for batch in cut for item in batch] == items
 
 
 # --- choosing inputs as the CLI does (no Prefect run needed) ---
