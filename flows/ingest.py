@@ -211,18 +211,24 @@ def record_batch(
 ) -> list[Outcome]:
     """Run each input of a batch through `pipeline.ingest_item` (URLs replayed from `ahead`,
     their reports from `parsing` when parsed ahead). Logs the batch's tally, a line for each
-    changed document and each failure; new and unchanged documents only at DEBUG, since a
-    log line costs the run as much as recording a document and the artifacts list them."""
+    document that changed in substance and each failure; new, unchanged and republished
+    documents (new dates, nothing else) only at DEBUG, since a log line costs the run as much as
+    recording a document and the artifacts list them."""
     outcomes = [pipeline.ingest_item(store, item, now, ahead, parsing.parse) for item in batch]
     logger = get_run_logger()
     for outcome in outcomes:
         if outcome.status == "failed":
             logger.warning("%s: %s", outcome.location, outcome.error)
-        elif outcome.status == "changed" or logger.isEnabledFor(logging.DEBUG):
-            level = logging.INFO if outcome.status == "changed" else logging.DEBUG
+        elif (news := is_news(outcome)) or logger.isEnabledFor(logging.DEBUG):
+            level = logging.INFO if news else logging.DEBUG
             logger.log(level, "%s: %s (v%s)", outcome.document, outcome.status, outcome.version)
     logger.info("recorded %d inputs: %s", len(batch), RunResult(outcomes).tally_line())
     return outcomes
+
+
+def is_news(outcome: Outcome) -> bool:
+    """Return True for an input whose document changed in substance (`pipeline.substantive`)."""
+    return outcome.status == "changed" and bool(pipeline.substantive(outcome.changes))
 
 
 def fetch_one(

@@ -34,6 +34,7 @@ from benchmarks.server import CorpusServer
 from reportwatch import pipeline, prefetch, processes, store_format
 from reportwatch.errors import ConfigError, FetchError
 from reportwatch.http_settings import HttpSettings
+from reportwatch.model import ChangeKind
 from reportwatch.pipeline import RunResult
 from reportwatch.sources import Item, items_from_args, items_from_config, load_sources
 from reportwatch.store import Store
@@ -41,6 +42,7 @@ from reportwatch_flows import serve as flows_serve
 from reportwatch_flows.ingest import choose_items, existing_limits, ingest_flow, run_flow
 
 from .conftest import ROOT, SEEDS, stored
+from conftest import LEARNING_EALING, cqc_page
 
 HF = "cqc/hammersmith-and-fulham/learning-improvement-and-innovation"
 DOCUMENTS = [
@@ -222,6 +224,21 @@ def test_artifacts_say_what_changed_and_list_every_document(project: Path) -> No
         "recorded 5 inputs: 0 new, 1 changed, 4 unchanged, 0 failed",
     ]
     assert record_logs(first) == ["recorded 5 inputs: 5 new, 0 changed, 0 unchanged, 0 failed"]
+
+
+@harness
+def test_a_republish_is_logged_only_in_the_tally(project: Path) -> None:
+    page = project / "page.html"
+    page.write_bytes(cqc_page(LEARNING_EALING))
+    run(["page.html"], "store")
+    page.write_bytes(cqc_page(LEARNING_EALING, updated="9 May 2025"))  # a new date, nothing else
+    result, flow_run_id = run(["page.html"], "store")
+    assert [(o.status, [c.kind for c in o.changes]) for o in result.outcomes] == [
+        ("changed", [ChangeKind.REPUBLISHED])
+    ]
+    assert record_logs(flow_run_id) == [
+        "recorded 1 inputs: 0 new, 1 changed, 0 unchanged, 0 failed"
+    ]
 
 
 @harness
