@@ -22,7 +22,8 @@ from pathlib import Path
 
 URLWATCH_LINE = re.compile(r"^\d+\. (?P<kind>NEW|CHANGED|ERROR): (?P<name>\S+)\s*$")
 ROOT = Path(__file__).resolve().parent.parent
-TALLY = re.compile(r"(\d+) new, (\d+) changed, (\d+) unchanged, (\d+) failed")
+# "N republished, " is there only when some were
+TALLY = re.compile(r"(\d+) new, (\d+) changed, (?:\d+ republished, )?(\d+) unchanged, (\d+) failed")
 
 
 @dataclass
@@ -66,6 +67,13 @@ def measured(args: list[str], env: dict[str, str], cwd: Path, log: Path) -> Run:
     return Run(m["wall"], m["cpu"], m["peak_mb"], m["exit_code"], m["tree_peak_mb"], m["steal"])
 
 
+def failed_inputs(log: str) -> int:
+    """Return how many inputs failed by a reportwatch run's tally line in its output `log`,
+    -1 when it has none (the run did not end as it should)."""
+    tally = TALLY.search(log)
+    return int(tally.group(4)) if tally else -1
+
+
 class Reportwatch:
     """reportwatch over a sources file of the corpus URLs, with its own store."""
 
@@ -93,8 +101,7 @@ class Reportwatch:
         log = self.folder / f"{phase}.log"
         run = measured(args, env, self.folder, log)
         self.read_versions(run)
-        tally = TALLY.search(log.read_text(errors="replace"))
-        run.errors = int(tally.group(4)) if tally else -1
+        run.errors = failed_inputs(log.read_text(errors="replace"))
         return run
 
     def read_versions(self, run: Run) -> None:

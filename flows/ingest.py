@@ -219,16 +219,11 @@ def record_batch(
     for outcome in outcomes:
         if outcome.status == "failed":
             logger.warning("%s: %s", outcome.location, outcome.error)
-        elif (news := is_news(outcome)) or logger.isEnabledFor(logging.DEBUG):
+        elif (news := outcome.status == "changed") or logger.isEnabledFor(logging.DEBUG):
             level = logging.INFO if news else logging.DEBUG
             logger.log(level, "%s: %s (v%s)", outcome.document, outcome.status, outcome.version)
     logger.info("recorded %d inputs: %s", len(batch), RunResult(outcomes).tally_line())
     return outcomes
-
-
-def is_news(outcome: Outcome) -> bool:
-    """Return True for an input whose document changed in substance (`pipeline.substantive`)."""
-    return outcome.status == "changed" and bool(pipeline.substantive(outcome.changes))
 
 
 def fetch_one(

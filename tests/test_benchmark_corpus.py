@@ -112,7 +112,7 @@ def test_every_document_parses_to_its_exact_scores_and_grades(phases: dict) -> N
     ("phase", "statuses", "answers"),
     [
         ("unchanged", {"unchanged": 22}, {"200": 0, "304": 22, "404": 0}),
-        ("chrome", {"changed": 20, "unchanged": 2}, {"200": 20, "304": 2, "404": 0}),
+        ("chrome", {"republished": 20, "unchanged": 2}, {"200": 20, "304": 2, "404": 0}),
     ],
 )
 def test_quiet_phases_raise_no_alert(

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from benchmarks.run import PHASES, failed_text, markdown, medians, scored, turn_order
-from benchmarks.tools import Run
+from benchmarks.tools import Run, failed_inputs
 
 SCORE = "score_changed"
 REWORDED = "finding_reworded"
@@ -76,6 +76,20 @@ def test_failed_text_shows_failed_inputs_and_a_bad_exit(
     errors: int, exit_code: int, shown: str
 ) -> None:
     assert failed_text({"errors": errors, "exit_code": exit_code}) == shown
+
+
+@pytest.mark.parametrize(
+    ("log", "failed"),
+    [
+        ("5 new, 0 changed, 0 unchanged, 2 failed\n", 2),
+        ("table\n\n0 new, 3 changed, 1530 republished, 150 unchanged, 0 failed\nno changes\n", 0),
+        ("Traceback (most recent call last):\n", -1),
+    ],
+)
+def test_failed_inputs_are_read_from_the_tally_with_or_without_republished(
+    log: str, failed: int
+) -> None:
+    assert failed_inputs(log) == failed
 
 
 def compared(wall: float, errors: int = 0, exit_code: int = 0) -> dict[str, Any]:

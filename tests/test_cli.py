@@ -17,7 +17,7 @@ from reportwatch.notify import Delivery
 from reportwatch.pipeline import Outcome, RunResult
 from reportwatch.store import Store
 
-from conftest import LEARNING_HF, MARKDOWN_EXPORT, parse_text, seed_text
+from conftest import LEARNING_EALING, LEARNING_HF, MARKDOWN_EXPORT, parse_text, seed_text
 
 HF_LEARNING = "cqc/hammersmith-and-fulham/learning-improvement-and-innovation"
 
@@ -127,6 +127,30 @@ def test_changed_report_creates_a_version_and_prints_its_summary(
     assert len({line.index(row[-1]) for line, row in zip(lines, columns, strict=True)}) == 1
 
 
+def dated(updated: str) -> Callable[[str], str]:
+    """Return an edit giving a seed a publication date and a 'Page last updated' stamp."""
+    stamp = f"Published: 12 March 2025 Page last updated: {updated}\n"
+    return lambda text: text.replace("Downloads\n", stamp)
+
+
+REPUBLISHED_RUN = """\
+AUTHORITY  REGULATOR  STATEMENT / JUDGEMENT                 SCORE / GRADE                       STATUS
+Ealing     CQC        Learning, improvement and innovation  3 - Evidence shows a good standard  republished (v2)
+
+0 new, 0 changed, 1 republished, 0 unchanged, 0 failed
+no changes
+"""
+
+
+def test_a_republish_is_counted_not_summarised(
+    seeds_copy: Path, edited: Callable[[str, Callable[[str], str]], Path]
+) -> None:
+    run("ingest", str(edited(LEARNING_EALING, dated("3 April 2025"))))
+    result = run("ingest", str(edited(LEARNING_EALING, dated("9 May 2025"))))
+    assert (result.exit_code, result.stdout) == (0, REPUBLISHED_RUN)
+    assert Store("snapshots").versions("cqc/ealing/learning-improvement-and-innovation") == [1, 2]
+
+
 def test_diff_and_show_read_any_version(
     seeds_copy: Path, edited: Callable[[str, Callable[[str], str]], Path]
 ) -> None:
@@ -144,7 +168,13 @@ def test_diff_and_show_read_any_version(
 
 def test_ingest_json_gives_fields_and_change_records(seeds_copy: Path) -> None:
     data = json.loads(run("ingest", "seeds", "--json").stdout)
-    assert data["summary"] == {"new": 5, "changed": 0, "unchanged": 0, "failed": 0}
+    assert data["summary"] == {
+        "new": 5,
+        "changed": 0,
+        "republished": 0,
+        "unchanged": 0,
+        "failed": 0,
+    }
     first = data["documents"][0]
     assert (first["document"], first["status"], first["version"]) == (HF_LEARNING, "new", 1)
     assert first["report"]["score"] == {"value": 2, "label": "Evidence shows some shortfalls"}

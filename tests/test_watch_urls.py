@@ -277,7 +277,7 @@ def test_a_chrome_only_change_is_no_new_version_and_a_new_date_stamp_a_low_repub
 
     page.body = cqc_page(LEARNING_HF, NEW_NAV, **NEW_CHROME, updated="28 May 2025")
     result = ingest(url)
-    assert (document(result)["status"], document(result)["version"]) == ("changed", 2)
+    assert (document(result)["status"], document(result)["version"]) == ("republished", 2)
     assert document(result)["changes"] == [
         {
             "kind": "republished",

@@ -40,7 +40,7 @@ from reportwatch.vocab import slug
 if TYPE_CHECKING:
     from reportwatch.http import Fetcher
 
-Status = Literal["new", "changed", "unchanged", "failed"]
+Status = Literal["new", "changed", "republished", "unchanged", "failed"]
 RAW_SUFFIX = {"application/pdf": "pdf", "text/html": "html", "text/markdown": "md"}
 
 
@@ -75,12 +75,17 @@ class RunResult:
         return f"<RunResult {'; '.join([self.tally_line(), *channels])}>"
 
     def tally_line(self) -> str:
-        """Return '5 new, 0 changed, 0 unchanged, 0 failed'."""
-        return ", ".join(f"{n} {status}" for status, n in self.tally().items())
+        """Return '5 new, 0 changed, 0 unchanged, 0 failed', with 'N republished' after
+        'changed' when some were."""
+        counts = self.tally()
+        if not counts["republished"]:
+            del counts["republished"]  # the rare case: said only when it happened
+        return ", ".join(f"{n} {status}" for status, n in counts.items())
 
     def tally(self) -> dict[str, int]:
-        """Return how many inputs were new, changed, unchanged and failed."""
-        counts = dict.fromkeys(("new", "changed", "unchanged", "failed"), 0)
+        """Return how many inputs were new, changed (in substance), republished (new dates and
+        nothing else), unchanged and failed."""
+        counts = dict.fromkeys(("new", "changed", "republished", "unchanged", "failed"), 0)
         for outcome in self.outcomes:
             counts[outcome.status] += 1
         return counts
@@ -90,7 +95,8 @@ class RunResult:
         return [o for o in self.outcomes if o.status == "failed"]
 
     def changed(self) -> list[Outcome]:
-        """Return the outcomes that stored a new version (new documents and changed ones)."""
+        """Return the outcomes of new documents and of documents changed in substance (not the
+        republished ones, which stored a version too)."""
         return [o for o in self.outcomes if o.status in ("new", "changed")]
 
     def undelivered(self) -> list[Delivery]:
@@ -211,8 +217,16 @@ def record(store: Store, fetched: Fetched, prepared: Prepared, now: datetime) ->
         http=fetched.http,
     )
     store.add_version(meta, fetched.raw, report, prepared.changes, report_json)
-    status: Status = "new" if number == 1 else "changed"
+    status = stored_status(number, prepared.changes)
     return Outcome(fetched.location, status, key, number, report, prepared.changes)
+
+
+def stored_status(number: int, changes: list[Change]) -> Status:
+    """Return the status of an input that stored version `number` with `changes`: new, changed
+    (in substance), or republished (new dates, nothing else: `substantive`)."""
+    if number == 1:
+        return "new"
+    return "changed" if substantive(changes) else "republished"
 
 
 def run_stages(

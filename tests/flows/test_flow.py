@@ -227,18 +227,20 @@ def test_artifacts_say_what_changed_and_list_every_document(project: Path) -> No
 
 
 @harness
-def test_a_republish_is_logged_only_in_the_tally(project: Path) -> None:
+def test_a_republish_is_only_counted_in_the_log_and_the_changes(project: Path) -> None:
     page = project / "page.html"
     page.write_bytes(cqc_page(LEARNING_EALING))
     run(["page.html"], "store")
     page.write_bytes(cqc_page(LEARNING_EALING, updated="9 May 2025"))  # a new date, nothing else
     result, flow_run_id = run(["page.html"], "store")
     assert [(o.status, [c.kind for c in o.changes]) for o in result.outcomes] == [
-        ("changed", [ChangeKind.REPUBLISHED])
+        ("republished", [ChangeKind.REPUBLISHED])
     ]
-    assert record_logs(flow_run_id) == [
-        "recorded 1 inputs: 0 new, 1 changed, 0 unchanged, 0 failed"
-    ]
+    tally = "0 new, 0 changed, 1 republished, 0 unchanged, 0 failed"
+    assert record_logs(flow_run_id) == [f"recorded 1 inputs: {tally}"]
+    published = artifacts(flow_run_id)
+    assert published["reportwatch-changes"] == f"no changes\n\n{tally}"
+    assert [row["status"] for row in published["reportwatch-scores"]] == ["republished"]
 
 
 @harness
@@ -309,7 +311,7 @@ def test_a_url_run_parsed_in_worker_processes_stores_what_pipeline_ingest_stores
     finally:
         server.stop()
     assert stored(project / "flow-store") == stored(project / "plain-store")
-    assert {status for status, _, _ in statuses(result)} == {"changed", "unchanged"}
+    assert {status for status, _, _ in statuses(result)} == {"changed", "republished", "unchanged"}
     # a run of each: the flow's one pool (forked ahead, then adopted); pipeline.ingest's fetch
     # process, then its pool
     assert methods == ["fork" if fork else "spawn"] * 6
