@@ -79,7 +79,7 @@ class RunResult:
         'changed' when some were."""
         counts = self.tally()
         if not counts["republished"]:
-            del counts["republished"]  # the rare case: said only when it happened
+            del counts["republished"]  # most runs have none: the line stays as it was
         return ", ".join(f"{n} {status}" for status, n in counts.items())
 
     def tally(self) -> dict[str, int]:
