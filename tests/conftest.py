@@ -50,6 +50,12 @@ def seed_text(name: str) -> str:
     return (SEEDS / name).read_text(encoding="utf-8")
 
 
+def dated(text: str, updated: str) -> str:
+    """Return a seed's text with a publication date and a 'Page last updated' stamp where its
+    'Downloads' line was."""
+    return text.replace("Downloads\n", f"Published: 12 March 2025 Page last updated: {updated}\n")
+
+
 def parse_text(text: str, location: str = "doc.txt", authority: str | None = None) -> Report:
     """Return the report a text normalizes to."""
     return parse(Fetched(location, text.encode()), Defaults(authority=authority))

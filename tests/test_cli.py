@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from reportwatch.notify import Delivery
 from reportwatch.pipeline import Outcome, RunResult
 from reportwatch.store import Store
 
-from conftest import LEARNING_EALING, LEARNING_HF, MARKDOWN_EXPORT, parse_text, seed_text
+from conftest import LEARNING_EALING, LEARNING_HF, MARKDOWN_EXPORT, dated, parse_text, seed_text
 
 HF_LEARNING = "cqc/hammersmith-and-fulham/learning-improvement-and-innovation"
 
@@ -127,12 +128,6 @@ def test_changed_report_creates_a_version_and_prints_its_summary(
     assert len({line.index(row[-1]) for line, row in zip(lines, columns, strict=True)}) == 1
 
 
-def dated(updated: str) -> Callable[[str], str]:
-    """Return an edit giving a seed a publication date and a 'Page last updated' stamp."""
-    stamp = f"Published: 12 March 2025 Page last updated: {updated}\n"
-    return lambda text: text.replace("Downloads\n", stamp)
-
-
 REPUBLISHED_RUN = """\
 AUTHORITY  REGULATOR  STATEMENT / JUDGEMENT                 SCORE / GRADE                       STATUS
 Ealing     CQC        Learning, improvement and innovation  3 - Evidence shows a good standard  republished (v2)
@@ -145,8 +140,8 @@ no changes
 def test_a_republish_is_counted_not_summarised(
     seeds_copy: Path, edited: Callable[[str, Callable[[str], str]], Path]
 ) -> None:
-    run("ingest", str(edited(LEARNING_EALING, dated("3 April 2025"))))
-    result = run("ingest", str(edited(LEARNING_EALING, dated("9 May 2025"))))
+    run("ingest", str(edited(LEARNING_EALING, partial(dated, updated="3 April 2025"))))
+    result = run("ingest", str(edited(LEARNING_EALING, partial(dated, updated="9 May 2025"))))
     assert (result.exit_code, result.stdout) == (0, REPUBLISHED_RUN)
     assert Store("snapshots").versions("cqc/ealing/learning-improvement-and-innovation") == [1, 2]
 

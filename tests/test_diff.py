@@ -11,7 +11,7 @@ import pytest
 from reportwatch.diff import diff_reports
 from reportwatch.model import Change, ChangeKind, Severity, WordOp
 
-from conftest import LEARNING_EALING, LEARNING_HF, OFSTED_NEWS, parse_text, seed_text
+from conftest import LEARNING_EALING, LEARNING_HF, OFSTED_NEWS, dated, parse_text, seed_text
 
 K = ChangeKind
 DOC = "doc"
@@ -192,11 +192,8 @@ def test_score_change_leads_the_records_before_findings() -> None:
 
 def test_republished_with_only_new_dates_is_low_importance() -> None:
     text = seed_text(LEARNING_EALING)
-    dated = text.replace(
-        "Downloads\n", "Published: 12 March 2025 Page last updated: 3 April 2025\n"
-    )
-    redated = dated.replace("3 April 2025", "9 May 2025")
-    changes = diff_reports(parse_text(dated), parse_text(redated), DOC)
+    first, second = dated(text, "3 April 2025"), dated(text, "9 May 2025")
+    changes = diff_reports(parse_text(first), parse_text(second), DOC)
     assert changes == [record(K.REPUBLISHED, "last_updated", old="2025-04-03", new="2025-05-09")]
 
 

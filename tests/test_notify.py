@@ -15,7 +15,7 @@ from pytest_httpserver import HTTPServer
 from reportwatch.cli import main
 from reportwatch.messages import notification_schema
 
-from conftest import LEARNING_EALING, LEARNING_HF, seed_text
+from conftest import LEARNING_EALING, LEARNING_HF, dated, seed_text
 from notify_receivers import Mailbox, Webhook
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -212,12 +212,10 @@ def test_a_republish_with_nothing_changed_is_not_sent_by_default(seeds_copy: Pat
         'name = "all"\nfolder = "all"\nmin_importance = "republished"',
     )
     path = seeds_copy / LEARNING_EALING
-    dated = path.read_text().replace(
-        "Downloads\n", "Published: 12 March 2025 Page last updated: 3 April 2025\n"
-    )
-    path.write_text(dated)
+    text = path.read_text()
+    path.write_text(dated(text, "3 April 2025"))
     ingest()
-    path.write_text(dated.replace("3 April 2025", "9 May 2025"))
+    path.write_text(dated(text, "9 May 2025"))
     assert ingest().exit_code == 0
     assert len(outbox("team")) == 1
     titles = [n["title"] for n in outbox("all")[1:]]
