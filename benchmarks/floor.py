@@ -1,8 +1,8 @@
 """The floor of an unchanged run: a whole `reportwatch ingest` of the unchanged corpus against
 its fetch process alone, sent the same conditional requests with nothing recording the answers
-(the README's "Fifteenth round"). What the ingest takes beyond the fetch process is the rest of
-reportwatch (starting, reading the store, recording, notifying, printing); the fetch process's
-CPU is urllib3's and http.client's.
+("Fifteenth round" in benchmarks/HISTORY.md). What the ingest takes beyond the fetch process is
+the rest of reportwatch (starting, reading the store, recording, notifying, printing); the fetch
+process's CPU is urllib3's and http.client's.
 
     python -m benchmarks.floor --out bench-out               # 1,683 documents, 5 pairs
     python -m benchmarks.floor --authorities 20 --repeat 3   # a quick look

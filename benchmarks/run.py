@@ -305,25 +305,38 @@ def medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
+def walls(compared: dict[str, Any], pair: tuple[str, str]) -> dict[str, tuple[float, float]]:
+    """Return, per phase where both ran, the wall times of the two tools of `pair`."""
+    return {
+        phase: (tools[pair[0]]["wall"], tools[pair[1]]["wall"])
+        for phase, tools in compared["phases"].items()
+        if pair[0] in tools and pair[1] in tools
+    }
+
+
 def ratios(compared: dict[str, Any], pair: tuple[str, str]) -> dict[str, float]:
     """Return, per phase, the wall time of one tool over another's (`pair`), when both ran."""
-    found = {}
-    for phase, tools in compared["phases"].items():
-        if pair[0] in tools and pair[1] in tools:
-            found[phase] = tools[pair[0]]["wall"] / tools[pair[1]]["wall"]
-    return found
+    return {phase: first / second for phase, (first, second) in walls(compared, pair).items()}
+
+
+def extra_seconds(compared: dict[str, Any], pair: tuple[str, str]) -> dict[str, float]:
+    """Return, per phase, the seconds one tool took beyond another (`pair`), when both ran."""
+    return {phase: first - second for phase, (first, second) in walls(compared, pair).items()}
 
 
 def ratio_lines(runs: list[dict[str, Any]]) -> list[str]:
     """Return the Markdown table of each run's ratios (reportwatch / urlwatch per phase, and
-    the Prefect flow over the plain pipeline), and their medians."""
+    the Prefect flow over the plain pipeline), the seconds the flow added to the unchanged
+    phase (where the pipeline has least to do: Prefect's fixed cost a run, near enough), the
+    most CPU time the host stole, and their medians."""
     header = [f"{phase} vs urlwatch" for phase in PHASES] + ["Prefect flow vs plain, cold"]
-    header.append("host steal, most of a run")
+    header += ["Prefect flow − plain, unchanged s", "host steal, most of a run"]
     lines = ["| run | " + " | ".join(header) + " |", "|---|" + "---:|" * len(header)]
     rows = [
         [
             *(ratios(r, VERSUS_URLWATCH).get(p) for p in PHASES),
             ratios(r, PREFECT_SHARE).get("cold"),
+            extra_seconds(r, PREFECT_SHARE).get("unchanged"),
             most_stolen(r),
         ]
         for r in runs
@@ -344,7 +357,7 @@ def most_stolen(compared: dict[str, Any]) -> float:
 
 
 def ratio_text(value: float | None) -> str:
-    """Return a ratio as Markdown: 0.29 or '–' when not measured."""
+    """Return a ratio or a number of seconds as Markdown: 0.29, or "–" when not measured."""
     return "–" if value is None else f"{value:.2f}"
 
 

@@ -7,7 +7,15 @@ from typing import Any
 
 import pytest
 
-from benchmarks.run import PHASES, failed_text, markdown, medians, scored, turn_order
+from benchmarks.run import (
+    PHASES,
+    failed_text,
+    markdown,
+    medians,
+    ratio_lines,
+    scored,
+    turn_order,
+)
 from benchmarks.tools import Run, failed_inputs
 
 SCORE = "score_changed"
@@ -131,6 +139,43 @@ def test_markdown_writes_the_phase_table_with_failures() -> None:
 
 
 TOOLS = ["urlwatch", "reportwatch", "reportwatch (Prefect flow)"]
+
+
+def walls_run(walls: dict[str, tuple[float, float, float]], steal: float = 0.0) -> dict[str, Any]:
+    """Return a comparison run whose phases took urlwatch, reportwatch and the flow these
+    walls (seconds), reportwatch's cold run on a host stealing `steal` of the CPU time."""
+    phases = {
+        phase: {
+            name: {"wall": wall, "steal": steal if (phase, name) == ("cold", "reportwatch") else 0}
+            for name, wall in zip(TOOLS, times, strict=True)
+        }
+        for phase, times in walls.items()
+    }
+    return {"phases": phases}
+
+
+def test_ratio_table_gives_each_run_its_ratios_the_flows_extra_seconds_and_the_medians() -> None:
+    first = {
+        "cold": (6.0, 5.0, 6.5),
+        "unchanged": (8.0, 1.6, 3.4),
+        "chrome": (10.0, 5.0, 7.0),
+        "changed": (12.0, 4.0, 6.0),
+    }
+    second = {phase: (u * 2, r, f + 1) for phase, (u, r, f) in first.items()}
+    third = {"cold": (5.0, 4.0, 5.0)}  # --no-prefect aside, a phase can lack a tool's run
+
+    lines = ratio_lines([walls_run(first), walls_run(second, steal=0.25), walls_run(third)])
+
+    assert lines == [
+        "| run | cold vs urlwatch | unchanged vs urlwatch | chrome vs urlwatch "
+        "| changed vs urlwatch | Prefect flow vs plain, cold | Prefect flow − plain, unchanged s "
+        "| host steal, most of a run |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| 1 | 0.83 | 0.20 | 0.50 | 0.33 | 1.30 | 1.80 | 0.00 |",
+        "| 2 | 0.42 | 0.10 | 0.25 | 0.17 | 1.50 | 2.80 | 0.25 |",
+        "| 3 | 0.80 | – | – | – | 1.25 | – | 0.00 |",
+        "| median | 0.80 | – | – | – | 1.30 | – | 0.00 |",
+    ]
 
 
 def test_tools_take_turns_going_first_phase_by_phase_and_run_by_run() -> None:
